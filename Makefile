@@ -1,0 +1,108 @@
+# Trailguard: every set-up step lives here, so a fresh clone needs only
+#   make demo    build the environment, run the playbook against the local emulator, show the result
+#   make test    run every test tier (unit, policy effects, sanity, lint, molecule)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/trailguard/cloudtrail
+SANITY_ROOT := $(BUILD)/sanity/ansible_collections/trailguard/cloudtrail
+NODE_DIR := $(CURDIR)/tools/iam_simulate
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONPATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+# Never reach real AWS from a test: no profile, no shared config.
+unexport AWS_PROFILE AWS_DEFAULT_PROFILE
+
+EMULATOR := $(BIN)/python $(CURDIR)/tools/emulator.py
+
+.PHONY: help
+help:
+	@echo "make demo    - set up, start the emulator, seed an organization, run the playbook, show the result"
+	@echo "make test    - every test tier: unit, policy, sanity, lint, molecule"
+	@echo "make unit | policy | sanity | lint | molecule | changelog-lint - one tier"
+	@echo "make clean   - remove .venv and .build"
+
+# ---------------------------------------------------------------- set-up
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip==25.3'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: setup
+setup: $(BIN)/.installed $(COLLECTION_LINK)
+
+.PHONY: setup-node
+setup-node: $(NODE_DIR)/node_modules/.installed
+
+# ---------------------------------------------------------------- tests
+.PHONY: test
+test: setup
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory policy
+	$(MAKE) --no-print-directory changelog-lint
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory molecule
+	$(MAKE) --no-print-directory harness
+
+.PHONY: unit
+unit: setup
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 tests/unit
+
+.PHONY: policy
+policy: setup setup-node
+	$(BIN)/pytest -q -p no:cacheprovider tests/policy
+
+.PHONY: harness
+harness: setup
+	$(BIN)/pytest -q -p no:cacheprovider tests/harness
+
+.PHONY: changelog-lint
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+.PHONY: lint
+lint: setup
+	$(BIN)/ansible-lint --offline --profile production
+
+# ansible-test must run from a path that ends in ansible_collections/<ns>/<name>,
+# so sanity runs on a copy of the files git knows about (tracked or new, not ignored).
+.PHONY: sanity
+sanity: setup
+	mkdir -p ~/.ansible/test/cache
+	cp tools/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_24_2.py
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+.PHONY: molecule
+molecule: setup
+	$(EMULATOR) run -- $(BIN)/molecule test --all
+
+# ---------------------------------------------------------------- demo
+DEMO_DIR := $(BUILD)/demo
+.PHONY: demo
+demo: setup
+	$(BIN)/python tools/demo.py
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) $(BUILD)

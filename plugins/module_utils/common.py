@@ -1,0 +1,7 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailguard.cloudtrail collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+TRAILGUARD_COLLECTION_NAME = "trailguard.cloudtrail"
+TRAILGUARD_COLLECTION_VERSION = "1.0.0"

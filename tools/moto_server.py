@@ -1,0 +1,140 @@
+"""Start moto's own server entry point after a few small fixes to moto 5.2.5.
+
+Each patch makes moto behave like real AWS where it does not, so that the
+amazon.aws/community.aws modules and ours see what they would see in AWS.
+moto is pinned exactly in requirements-dev.txt because these touch its
+internals; `patch_moto()` fails loudly if a patched name has moved.
+
+Usage: python tools/moto_server.py -H 127.0.0.1 -p 5000   (same flags as moto_server)
+"""
+
+import sys
+
+import xmltodict
+
+S3_FILTER_RULE_NAMES = ("prefix", "suffix")
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+def _patch_s3_notification_filters():
+    """Accept `Prefix`/`Suffix` filter rules and empty values, as real S3 does.
+
+    community.aws.s3_bucket_notification always sends both rules, capitalised,
+    with an empty suffix; stock moto asserts on lowercase non-empty names (500).
+    The rules are stored as sent, so GET round-trips them; matching is
+    case-insensitive.
+    """
+    from moto.s3.models import Notification
+    from moto.s3.responses import S3Response
+
+    original = S3Response._notification_config_from_body
+
+    def _rules(parsed):
+        config = parsed.get("NotificationConfiguration") or {}
+        for name in ("Topic", "Queue", "CloudFunction"):
+            notifications = config.get(f"{name}Configuration") or []
+            if not isinstance(notifications, list):
+                notifications = [notifications]
+            for notification in notifications:
+                rules = ((notification.get("Filter") or {}).get("S3Key") or {}).get("FilterRule") or []
+                yield from (rules if isinstance(rules, list) else [rules])
+
+    def notification_config_from_body(self):
+        parsed = xmltodict.parse(self.body)
+        sent = []
+        for rule in _rules(parsed):
+            sent.append((rule.get("Name"), rule.get("Value")))
+            rule["Name"] = (rule.get("Name") or "").lower()
+            rule["Value"] = rule.get("Value") or "-"  # placeholder, restored below
+        self.body = xmltodict.unparse(parsed).encode("utf-8")
+        config = original(self)
+        # Restore the names and values exactly as the client sent them.
+        restored = {"NotificationConfiguration": config}
+        for rule, (name, value) in zip(_rules(restored), sent):
+            rule["Name"] = name
+            rule["Value"] = value or ""
+        return config
+
+    def key_matches(self, key_name):
+        if "S3Key" not in self.filters:
+            return True
+        rules = {rule["Name"].lower(): rule.get("Value") or "" for rule in self.filters["S3Key"]["FilterRule"]}
+        return key_name.startswith(rules.get("prefix", "")) and key_name.endswith(rules.get("suffix", ""))
+
+    S3Response._notification_config_from_body = notification_config_from_body
+    Notification._key_matches = key_matches
+
+
+def _patch_s3_object_lock_read_back():
+    """Return only the retention unit that was set (Days or Years), like S3.
+
+    Stock moto returns both, with the unset one as 0, which makes
+    amazon.aws.s3_bucket report a change on every run.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    def get_object_lock_configuration(self):
+        lock_enabled, mode, days, years = self.backend.get_object_lock_configuration(self.bucket_name)
+        config = {"ObjectLockEnabled": "Enabled" if lock_enabled else "Disabled"}
+        if mode:
+            retention = {"Mode": mode}
+            if days:
+                retention["Days"] = days
+            if years:
+                retention["Years"] = years
+            config["Rule"] = {"DefaultRetention": retention}
+        self.data["Action"] = "GetObjectLockConfiguration"
+        return self.serialized(ActionResult({"ObjectLockConfiguration": config}))
+
+    S3Response.get_object_lock_configuration = get_object_lock_configuration
+
+
+def _patch_cloudtrail_delegated_admin():
+    """Let CloudTrail have a delegated administrator, as in AWS.
+
+    Adds CloudTrail to moto's allow-list for Organizations' delegated admins,
+    and implements CloudTrail's own Register/DeregisterOrganizationDelegatedAdmin
+    (the documented way to register one) on top of the Organizations backend.
+    """
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.organizations.models import FakeDelegatedAdministrator
+    from moto.organizations.models import organizations_backends
+
+    if CLOUDTRAIL_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(CLOUDTRAIL_PRINCIPAL)
+
+    def _organizations(self):
+        return organizations_backends[self.current_account][self.partition]
+
+    def register_organization_delegated_admin(self):
+        member = self._get_param("MemberAccountId")
+        _organizations(self).register_delegated_administrator(AccountId=member, ServicePrincipal=CLOUDTRAIL_PRINCIPAL)
+        return "{}"
+
+    def deregister_organization_delegated_admin(self):
+        member = self._get_param("DelegatedAdminAccountId")
+        _organizations(self).deregister_delegated_administrator(
+            AccountId=member, ServicePrincipal=CLOUDTRAIL_PRINCIPAL
+        )
+        return "{}"
+
+    CloudTrailResponse.register_organization_delegated_admin = register_organization_delegated_admin
+    CloudTrailResponse.deregister_organization_delegated_admin = deregister_organization_delegated_admin
+
+
+def patch_moto():
+    _patch_s3_notification_filters()
+    _patch_s3_object_lock_read_back()
+    _patch_cloudtrail_delegated_admin()
+
+
+def main(argv=None):
+    patch_moto()
+    from moto.server import main as moto_main
+
+    moto_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
