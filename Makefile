@@ -12,7 +12,8 @@ BIN := $(VENV)/bin
 BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/trailguard/cloudtrail
-SANITY_ROOT := $(BUILD)/sanity/ansible_collections/trailguard/cloudtrail
+# e.g. make sanity SANITY_ARGS='--test validate-modules plugins/modules/org_trail.py'
+SANITY_ARGS ?=
 NODE_DIR := $(CURDIR)/tools/iam_simulate
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -83,15 +84,18 @@ changelog-lint: setup
 lint: setup
 	$(BIN)/ansible-lint --offline --profile production
 
-# ansible-test must run from a path that ends in ansible_collections/<ns>/<name>,
-# so sanity runs on a copy of the files git knows about (tracked or new, not ignored).
+# ansible-test must run from a path that ends in ansible_collections/<ns>/<name>
+# and is not inside another git checkout (it would ask that checkout for the file
+# list), so sanity runs on a copy, outside the repo, of the files git knows about.
 .PHONY: sanity
 sanity: setup
 	mkdir -p ~/.ansible/test/cache
 	cp tools/ansible_test_get_pip.py ~/.ansible/test/cache/get_pip_24_2.py
-	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
-	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	tmp=$$(mktemp -d /tmp/trailguard-sanity.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && \
+	root=$$tmp/ansible_collections/trailguard/cloudtrail && mkdir -p $$root && \
+	ln -s $$($(BIN)/python -c 'import ansible_collections.amazon, os; print(os.path.dirname(ansible_collections.amazon.__path__[0]))')/amazon $$tmp/ansible_collections/amazon && \
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $$root && \
+	cd $$root && $(BIN)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS)
 
 .PHONY: molecule
 molecule: setup

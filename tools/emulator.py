@@ -117,7 +117,7 @@ def stop(state_dir=DEFAULT_STATE_DIR):
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

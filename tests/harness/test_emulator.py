@@ -36,7 +36,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def aws(server, monkeypatch):
-    url, _ = server
+    url = server[0]
     emulator.reset(url)
     for name, value in emulator.emulator_env(url, base={}).items():
         monkeypatch.setenv(name, value)
