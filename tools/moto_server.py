@@ -8,6 +8,7 @@ internals; `patch_moto()` fails loudly if a patched name has moved.
 Usage: python tools/moto_server.py -H 127.0.0.1 -p 5000   (same flags as moto_server)
 """
 
+import json
 import sys
 
 import xmltodict
@@ -123,8 +124,36 @@ def _patch_cloudtrail_delegated_admin():
     CloudTrailResponse.deregister_organization_delegated_admin = deregister_organization_delegated_admin
 
 
+def _patch_s3_bucket_policy_conditions():
+    """Skip bucket-policy statements with conditions when moto checks object access.
+
+    moto implements only StringEquals and counts every other condition operator
+    as true, so a standard "deny without TLS" or "deny outside the organization"
+    statement would deny every object request, even the owner's. Statements
+    without conditions are still enforced. What the conditioned statements do is
+    proven with a real IAM policy simulator in tests/policy instead.
+    """
+    from moto.iam.access_control import IAMPolicy
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy.decode())
+        statements = policy.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        policy["Statement"] = [statement for statement in statements if "Condition" not in statement]
+        if not policy["Statement"]:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 def patch_moto():
     _patch_s3_notification_filters()
+    _patch_s3_bucket_policy_conditions()
     _patch_s3_object_lock_read_back()
     _patch_cloudtrail_delegated_admin()
 

@@ -150,3 +150,34 @@ def test_seed_refuses_to_run_without_the_emulator(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://organizations.us-east-1.amazonaws.com")
     with pytest.raises(SystemExit, match="local emulator"):
         seed_org.seed(members=1)
+
+
+def test_patch_bucket_policy_conditions_do_not_deny_everyone(aws):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="guarded")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::guarded", "arn:aws:s3:::guarded/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyEveryoneThisKey",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::guarded/secret",
+            },
+        ],
+    }
+    s3.put_bucket_policy(Bucket="guarded", Policy=__import__("json").dumps(policy))
+    s3.put_object(Bucket="guarded", Key="log", Body=b"x")
+    assert s3.get_object(Bucket="guarded", Key="log")["Body"].read() == b"x"
+    s3.put_object(Bucket="guarded", Key="secret", Body=b"x")
+    with pytest.raises(Exception, match="403|Forbidden|AccessDenied"):
+        s3.get_object(Bucket="guarded", Key="secret")

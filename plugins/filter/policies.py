@@ -1,0 +1,25 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailguard.cloudtrail collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Jinja2 filters that build Trailguard's IAM policy documents from data.
+
+The builders live in plugins/plugin_utils/policies.py; each filter's docs are
+in the .yml file of the same name beside this one.
+"""
+
+from ansible_collections.trailguard.cloudtrail.plugins.plugin_utils import policies
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "audit_bucket_policy": policies.audit_bucket_policy,
+            "kms_key_policy": policies.kms_key_policy,
+            "scp_deny_trail_tampering": policies.scp_deny_trail_tampering,
+            "scp_protect_log_archive": policies.scp_protect_log_archive,
+            "service_role_trust": policies.service_role_trust,
+            "cloudtrail_logs_role_policy": policies.cloudtrail_logs_role_policy,
+            "merge_policy": policies.merge_policy,
+        }

@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailguard.cloudtrail collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Every IAM policy document Trailguard writes, built from data.
+
+The roles call these through the filters in plugins/filter/policies.py; the
+unit tests assert their statements and tests/policy proves their effects with
+an IAM policy simulator. Each statement Trailguard owns has a Sid starting with
+"Trailguard", which is how `merge_policy` tells ours from a user's.
+
+Confused-deputy conditions (aws:SourceArn / aws:SourceAccount) are on every
+statement that grants a service principal access where AWS supports them.
+"""
+
+import copy
+import json
+
+SID_PREFIX = "Trailguard"
+POLICY_VERSION = "2012-10-17"
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+# CloudTrail actions that would blind or redirect a trail.
+TRAIL_TAMPERING_ACTIONS = [
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:PutInsightSelectors",
+    "cloudtrail:RemoveTags",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+]
+
+# S3 actions that change or delete the log bucket or its objects (seed 002's list).
+LOG_BUCKET_PROTECTED_ACTIONS = [
+    "s3:DeleteBucket",
+    "s3:DeleteBucketOwnershipControls",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteJobTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersion",
+    "s3:ObjectOwnerOverrideToBucketOwner",
+    "s3:PutAccountPublicAccessBlock",
+    "s3:PutBucketAcl",
+    "s3:PutBucketLogging",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketWebsite",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutInventoryConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObjectAcl",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionAcl",
+    "s3:PutReplicationConfiguration",
+    "s3:RestoreObject",
+]
+
+# KMS actions that would make the trail's logs unreadable or unwritable.
+LOG_KEY_PROTECTED_ACTIONS = [
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:UpdateAlias",
+]
+
+# Deletes and retention changes on the log bucket that need MFA (seed 004).
+MFA_PROTECTED_ACTIONS = [
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+]
+
+
+def policy_document(statements):
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def statement(sid, effect, actions, resources, principal=None, conditions=None):
+    """One statement; `principal` is a dict such as {"Service": ...} or "*"."""
+    result = {"Sid": f"{SID_PREFIX}{sid}", "Effect": effect}
+    if principal is not None:
+        result["Principal"] = principal
+    result["Action"] = actions if isinstance(actions, str) or len(actions) != 1 else actions[0]
+    result["Resource"] = resources if isinstance(resources, str) or len(resources) != 1 else resources[0]
+    if conditions:
+        result["Condition"] = conditions
+    return result
+
+
+def _exemption(exempt_principal_arns):
+    """A condition block that leaves the listed (break-glass, automation) principals out of a Deny."""
+    arns = sorted(set(exempt_principal_arns or []))
+    return {"ArnNotLike": {"aws:PrincipalArn": arns}} if arns else {}
+
+
+def _log_prefix(key_prefix):
+    key_prefix = (key_prefix or "").strip("/")
+    return f"{key_prefix}/AWSLogs" if key_prefix else "AWSLogs"
+
+
+def bucket_arn(bucket_name, partition="aws"):
+    return f"arn:{partition}:s3:::{bucket_name}"
+
+
+def trail_arn(trail_name, region, account_id, partition="aws"):
+    return f"arn:{partition}:cloudtrail:{region}:{account_id}:trail/{trail_name}"
+
+
+def audit_bucket_policy(
+    bucket_name,
+    organization_id,
+    management_account_id,
+    trail_arn,  # pylint: disable=redefined-outer-name
+    key_prefix="",
+    partition="aws",
+    member_read=True,
+    deny_outside_organization=True,
+    deny_insecure_transport=True,
+    require_mfa_for_deletes=True,
+    exempt_principal_arns=(),
+):
+    """The central log bucket's policy.
+
+    CloudTrail may read the ACL and write to AWSLogs/<mgmt-id>/ (the CreateTrail
+    pre-check) and AWSLogs/<org-id>/ (the organization's logs), only for the one
+    trail (aws:SourceArn). Members may list and read only their own account's
+    prefix. Requests without TLS, from outside the organization (other than AWS
+    services), and MFA-less deletes or retention changes are denied.
+    """
+    bucket = bucket_arn(bucket_name, partition)
+    objects = f"{bucket}/*"
+    logs = f"{bucket}/{_log_prefix(key_prefix)}"
+    from_trail = {"aws:SourceArn": trail_arn}
+    statements = [
+        statement(
+            "CloudTrailAclCheck",
+            "Allow",
+            ["s3:GetBucketAcl"],
+            [bucket],
+            principal={"Service": CLOUDTRAIL},
+            conditions={"StringEquals": from_trail},
+        ),
+        statement(
+            "CloudTrailWrite",
+            "Allow",
+            ["s3:PutObject"],
+            [f"{logs}/{management_account_id}/*", f"{logs}/{organization_id}/*"],
+            principal={"Service": CLOUDTRAIL},
+            conditions={"StringEquals": dict(from_trail, **{"s3:x-amz-acl": "bucket-owner-full-control"})},
+        ),
+    ]
+    if member_read:
+        own_prefix = f"{_log_prefix(key_prefix)}/{organization_id}/${{aws:PrincipalAccount}}/*"
+        in_org = {"aws:PrincipalOrgID": organization_id}
+        statements += [
+            statement(
+                "MemberListOwnPrefix",
+                "Allow",
+                ["s3:ListBucket"],
+                [bucket],
+                principal={"AWS": "*"},
+                conditions={"StringEquals": in_org, "StringLike": {"s3:prefix": own_prefix}},
+            ),
+            statement(
+                "MemberReadOwnPrefix",
+                "Allow",
+                ["s3:GetObject"],
+                [f"{bucket}/{own_prefix}"],
+                principal={"AWS": "*"},
+                conditions={"StringEquals": in_org},
+            ),
+        ]
+    if deny_insecure_transport:
+        statements.append(
+            statement(
+                "DenyInsecureTransport",
+                "Deny",
+                ["s3:*"],
+                [bucket, objects],
+                principal="*",
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        )
+    if deny_outside_organization:
+        # AWS services (CloudTrail itself) carry no PrincipalOrgID, hence the service exemption.
+        statements.append(
+            statement(
+                "DenyOutsideOrganization",
+                "Deny",
+                ["s3:*"],
+                [bucket, objects],
+                principal="*",
+                conditions={
+                    "StringNotEqualsIfExists": {"aws:PrincipalOrgID": organization_id},
+                    "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+                },
+            )
+        )
+    if require_mfa_for_deletes:
+        # S3 lifecycle expiry is done by S3 itself, not by a request, so no bucket policy applies to it.
+        conditions = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+        conditions.update(_exemption(exempt_principal_arns))
+        statements.append(
+            statement(
+                "DenyDeletesWithoutMFA",
+                "Deny",
+                MFA_PROTECTED_ACTIONS,
+                [bucket, objects],
+                principal="*",
+                conditions=conditions,
+            )
+        )
+    return policy_document(statements)
+
+
+def kms_key_policy(
+    key_account_id,
+    organization_id,
+    management_account_id,
+    trail_arn,  # pylint: disable=redefined-outer-name
+    region,
+    partition="aws",
+    cloudwatch_log_group_arn=None,
+):
+    """The trail key's policy.
+
+    The key account's IAM policies administer the key. CloudTrail may generate
+    data keys only for the management account's trails (encryption context) and
+    only on behalf of the one trail (aws:SourceArn). Principals in the
+    organization may decrypt CloudTrail logs. CloudWatch Logs may use the key
+    for the one log group, when that group is encrypted with it.
+    """
+    management_trails = f"arn:{partition}:cloudtrail:*:{management_account_id}:trail/*"
+    trail_context = {"kms:EncryptionContext:aws:cloudtrail:arn": management_trails}
+    statements = [
+        statement(
+            "KeyAdministration",
+            "Allow",
+            ["kms:*"],
+            "*",
+            principal={"AWS": f"arn:{partition}:iam::{key_account_id}:root"},
+        ),
+        statement(
+            "CloudTrailEncryptLogs",
+            "Allow",
+            ["kms:GenerateDataKey*"],
+            "*",
+            principal={"Service": CLOUDTRAIL},
+            conditions={"StringLike": trail_context, "StringEquals": {"aws:SourceArn": trail_arn}},
+        ),
+        statement(
+            "CloudTrailDescribeKey",
+            "Allow",
+            ["kms:DescribeKey"],
+            "*",
+            principal={"Service": CLOUDTRAIL},
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+        ),
+        statement(
+            "OrganizationDecryptLogs",
+            "Allow",
+            ["kms:Decrypt"],
+            "*",
+            principal={"AWS": "*"},
+            conditions={"StringEquals": {"aws:PrincipalOrgID": organization_id}, "StringLike": trail_context},
+        ),
+    ]
+    if cloudwatch_log_group_arn:
+        log_group = (
+            cloudwatch_log_group_arn[:-2] if cloudwatch_log_group_arn.endswith(":*") else cloudwatch_log_group_arn
+        )
+        statements.append(
+            statement(
+                "CloudWatchLogsUse",
+                "Allow",
+                ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "*",
+                principal={"Service": f"logs.{region}.amazonaws.com"},
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
+            )
+        )
+    return policy_document(statements)
+
+
+def scp_deny_trail_tampering(exempt_principal_arns=()):
+    """SCP: no one in a member account may stop, delete or re-point a trail."""
+    return policy_document(
+        [
+            statement(
+                "DenyCloudTrailTampering",
+                "Deny",
+                TRAIL_TAMPERING_ACTIONS,
+                "*",
+                conditions=_exemption(exempt_principal_arns),
+            )
+        ]
+    )
+
+
+def scp_protect_log_archive(bucket_name, key_arn, key_alias=None, exempt_principal_arns=(), partition="aws"):
+    """SCP: the log bucket, its objects and the trail key cannot be changed or deleted."""
+    bucket = bucket_arn(bucket_name, partition)
+    key_resources = [key_arn]
+    if key_alias:
+        arn_prefix = key_arn.split(":key/")[0]
+        key_resources.append(f"{arn_prefix}:{key_alias if key_alias.startswith('alias/') else 'alias/' + key_alias}")
+    exemption = _exemption(exempt_principal_arns)
+    return policy_document(
+        [
+            statement(
+                "ProtectLogBucket", "Deny", LOG_BUCKET_PROTECTED_ACTIONS, [bucket, f"{bucket}/*"], conditions=exemption
+            ),
+            statement("ProtectLogKey", "Deny", LOG_KEY_PROTECTED_ACTIONS, key_resources, conditions=exemption),
+        ]
+    )
+
+
+def service_role_trust(service, source_account=None, source_arn=None):
+    """Trust policy for a role that the AWS `service` assumes.
+
+    Pass source_account/source_arn for services that support them (confused
+    deputy). The CloudTrail-to-CloudWatch-Logs role gets neither: AWS does not
+    document them for that role and delivery has been reported to break with
+    them (prowler#4714); its permissions are limited to the trail's streams.
+    """
+    conditions = {}
+    if source_account:
+        conditions["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    trust = statement(
+        "ServiceAssumeRole", "Allow", ["sts:AssumeRole"], "*", principal={"Service": service}, conditions=conditions
+    )
+    del trust["Resource"]  # trust policies name no resource
+    return policy_document([trust])
+
+
+def cloudtrail_logs_role_policy(log_group_arn, management_account_id, organization_id, region):
+    """CloudTrail may create and write only the trail's own log streams in the one log group."""
+    log_group = log_group_arn[:-2] if log_group_arn.endswith(":*") else log_group_arn
+    streams = [
+        f"{log_group}:log-stream:{management_account_id}_CloudTrail_{region}*",
+        f"{log_group}:log-stream:{organization_id}_*",
+    ]
+    return policy_document(
+        [statement("CloudTrailDeliverLogs", "Allow", ["logs:CreateLogStream", "logs:PutLogEvents"], streams)]
+    )
+
+
+def owned_sids(policy):
+    return [s.get("Sid", "") for s in (policy or {}).get("Statement", []) if s.get("Sid", "").startswith(SID_PREFIX)]
+
+
+def merge_policy(existing, ours):
+    """`ours` plus every statement of `existing` that Trailguard does not own.
+
+    A bucket that already has a policy keeps the statements someone else added;
+    the statements whose Sid starts with "Trailguard" are replaced by ours.
+    """
+    if isinstance(existing, str):
+        existing = json.loads(existing) if existing.strip() else None
+    merged = copy.deepcopy(ours)
+    if not existing:
+        return merged
+    kept = existing.get("Statement", [])
+    if isinstance(kept, dict):
+        kept = [kept]
+    merged["Statement"].extend(s for s in kept if not str(s.get("Sid", "")).startswith(SID_PREFIX))
+    return merged
