@@ -1,0 +1,261 @@
+"""The policy builders: statements, principals, ARNs and conditions.
+
+What these policies *do* is proven with an IAM policy simulator in tests/policy.
+"""
+
+import json
+
+import pytest
+
+from ansible_collections.trailguard.cloudtrail.plugins.plugin_utils import policies
+
+ORG = "o-abc123def4"
+MGMT = "111111111111"
+AUDIT = "222222222222"
+TRAIL = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+BUCKET = "acme-cloudtrail"
+KEY = f"arn:aws:kms:us-east-1:{AUDIT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def by_sid(policy):
+    sids = [s["Sid"] for s in policy["Statement"]]
+    assert len(sids) == len(set(sids)), f"duplicate Sids: {sids}"
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def bucket_policy(**kwargs):
+    args = dict(organization_id=ORG, management_account_id=MGMT, trail_arn=TRAIL)
+    args.update(kwargs)
+    return policies.audit_bucket_policy(BUCKET, **args)
+
+
+class TestAuditBucketPolicy:
+    def test_cloudtrail_reads_acl_only_for_the_org_trail(self):
+        acl = by_sid(bucket_policy())["TrailguardCloudTrailAclCheck"]
+        assert acl["Effect"] == "Allow"
+        assert acl["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert acl["Action"] == "s3:GetBucketAcl"
+        assert acl["Resource"] == f"arn:aws:s3:::{BUCKET}"
+        assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
+
+    def test_cloudtrail_writes_management_and_organization_prefixes(self):
+        write = by_sid(bucket_policy())["TrailguardCloudTrailWrite"]
+        assert write["Action"] == "s3:PutObject"
+        assert sorted(write["Resource"]) == sorted(
+            [f"arn:aws:s3:::{BUCKET}/AWSLogs/{MGMT}/*", f"arn:aws:s3:::{BUCKET}/AWSLogs/{ORG}/*"]
+        )
+        assert write["Condition"]["StringEquals"] == {
+            "aws:SourceArn": TRAIL,
+            "s3:x-amz-acl": "bucket-owner-full-control",
+        }
+
+    @pytest.mark.parametrize("prefix", ["logs", "logs/", "/logs/"])
+    def test_key_prefix_goes_before_awslogs(self, prefix):
+        statements = by_sid(bucket_policy(key_prefix=prefix))
+        assert f"arn:aws:s3:::{BUCKET}/logs/AWSLogs/{ORG}/*" in statements["TrailguardCloudTrailWrite"]["Resource"]
+        read = statements["TrailguardMemberReadOwnPrefix"]
+        assert read["Resource"] == f"arn:aws:s3:::{BUCKET}/logs/AWSLogs/{ORG}/${{aws:PrincipalAccount}}/*"
+
+    def test_members_read_and_list_only_their_own_prefix(self):
+        statements = by_sid(bucket_policy())
+        read, listing = statements["TrailguardMemberReadOwnPrefix"], statements["TrailguardMemberListOwnPrefix"]
+        assert read["Principal"] == {"AWS": "*"} and read["Action"] == "s3:GetObject"
+        assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+        assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == f"arn:aws:s3:::{BUCKET}"
+        assert listing["Condition"] == {
+            "StringEquals": {"aws:PrincipalOrgID": ORG},
+            "StringLike": {"s3:prefix": f"AWSLogs/{ORG}/${{aws:PrincipalAccount}}/*"},
+        }
+
+    def test_member_read_can_be_turned_off(self):
+        sids = by_sid(bucket_policy(member_read=False))
+        assert "TrailguardMemberReadOwnPrefix" not in sids and "TrailguardMemberListOwnPrefix" not in sids
+
+    def test_denies_insecure_transport_on_bucket_and_objects(self):
+        deny = by_sid(bucket_policy())["TrailguardDenyInsecureTransport"]
+        assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+        assert deny["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    def test_denies_principals_outside_the_organization_but_not_aws_services(self):
+        deny = by_sid(bucket_policy())["TrailguardDenyOutsideOrganization"]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {
+            "StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+        }
+
+    def test_mfa_statement_covers_deletes_and_retention_changes_with_exemptions(self):
+        exempt = ["arn:aws:iam::222222222222:role/BreakGlass", "arn:aws:iam::222222222222:role/Deployer"]
+        deny = by_sid(bucket_policy(exempt_principal_arns=list(reversed(exempt))))["TrailguardDenyDeletesWithoutMFA"]
+        assert set(deny["Action"]) == {
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:PutLifecycleConfiguration",
+            "s3:PutBucketVersioning",
+            "s3:DeleteBucket",
+            "s3:DeleteBucketPolicy",
+            "s3:PutBucketPolicy",
+        }
+        assert deny["Condition"] == {
+            "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
+            "ArnNotLike": {"aws:PrincipalArn": exempt},
+        }
+
+    def test_mfa_statement_without_exemptions_has_no_arn_condition(self):
+        deny = by_sid(bucket_policy())["TrailguardDenyDeletesWithoutMFA"]
+        assert "ArnNotLike" not in deny["Condition"]
+
+    @pytest.mark.parametrize(
+        "switch, sid",
+        [
+            ("deny_insecure_transport", "TrailguardDenyInsecureTransport"),
+            ("deny_outside_organization", "TrailguardDenyOutsideOrganization"),
+            ("require_mfa_for_deletes", "TrailguardDenyDeletesWithoutMFA"),
+        ],
+    )
+    def test_each_deny_can_be_switched_off(self, switch, sid):
+        assert sid in by_sid(bucket_policy())
+        assert sid not in by_sid(bucket_policy(**{switch: False}))
+
+    def test_partition_is_used_in_every_arn(self):
+        text = json.dumps(bucket_policy(partition="aws-us-gov", trail_arn=TRAIL.replace("aws", "aws-us-gov", 1)))
+        assert "arn:aws:s3" not in text and "arn:aws-us-gov:s3:::acme-cloudtrail" in text
+
+    def test_every_sid_is_owned(self):
+        assert all(sid.startswith("Trailguard") for sid in by_sid(bucket_policy()))
+
+
+class TestKmsKeyPolicy:
+    def policy(self, **kwargs):
+        args = dict(organization_id=ORG, management_account_id=MGMT, trail_arn=TRAIL, region="us-east-1")
+        args.update(kwargs)
+        return by_sid(policies.kms_key_policy(AUDIT, **args))
+
+    def test_key_account_administers_through_iam(self):
+        admin = self.policy()["TrailguardKeyAdministration"]
+        assert admin["Principal"] == {"AWS": f"arn:aws:iam::{AUDIT}:root"} and admin["Action"] == "kms:*"
+
+    def test_cloudtrail_generates_data_keys_for_management_trails_only(self):
+        encrypt = self.policy()["TrailguardCloudTrailEncryptLogs"]
+        assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        assert encrypt["Action"] == "kms:GenerateDataKey*"
+        assert encrypt["Condition"] == {
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MGMT}:trail/*"},
+            "StringEquals": {"aws:SourceArn": TRAIL},
+        }
+
+    def test_cloudtrail_describes_the_key_for_the_trail(self):
+        describe = self.policy()["TrailguardCloudTrailDescribeKey"]
+        assert describe["Action"] == "kms:DescribeKey"
+        assert describe["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
+
+    def test_organization_decrypts_cloudtrail_logs_only(self):
+        decrypt = self.policy()["TrailguardOrganizationDecryptLogs"]
+        assert decrypt["Action"] == "kms:Decrypt" and decrypt["Principal"] == {"AWS": "*"}
+        assert decrypt["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORG}
+        assert "kms:EncryptionContext:aws:cloudtrail:arn" in decrypt["Condition"]["StringLike"]
+
+    def test_cloudwatch_logs_statement_only_with_a_log_group(self):
+        assert "TrailguardCloudWatchLogsUse" not in self.policy()
+        group = f"arn:aws:logs:us-east-1:{MGMT}:log-group:/aws/cloudtrail/org"
+        logs = self.policy(cloudwatch_log_group_arn=group + ":*")["TrailguardCloudWatchLogsUse"]
+        assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+        assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group}}
+
+
+class TestServiceControlPolicies:
+    def test_trail_tampering_actions(self):
+        deny = by_sid(policies.scp_deny_trail_tampering())["TrailguardDenyCloudTrailTampering"]
+        assert deny["Effect"] == "Deny" and deny["Resource"] == "*" and "Principal" not in deny
+        assert set(deny["Action"]) == {
+            "cloudtrail:StopLogging",
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+            "cloudtrail:PutInsightSelectors",
+            "cloudtrail:RemoveTags",
+        }
+        assert "Condition" not in deny
+
+    def test_break_glass_exemption(self):
+        deny = policies.scp_deny_trail_tampering(["arn:aws:iam::*:role/BreakGlass"])["Statement"][0]
+        assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/BreakGlass"]}}
+
+    def test_log_archive_protection_covers_bucket_objects_key_and_alias(self):
+        scp = by_sid(
+            policies.scp_protect_log_archive(BUCKET, KEY, key_alias="alias/trail", exempt_principal_arns=["arn:x"])
+        )
+        bucket = scp["TrailguardProtectLogBucket"]
+        assert bucket["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+        assert {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"} <= set(
+            bucket["Action"]
+        )
+        assert len(bucket["Action"]) == 27  # seed 002's list
+        key = scp["TrailguardProtectLogKey"]
+        assert key["Resource"] == [KEY, f"arn:aws:kms:us-east-1:{AUDIT}:alias/trail"]
+        assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DeleteAlias"} <= set(key["Action"])
+        assert bucket["Condition"] == key["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:x"]}}
+
+    def test_scps_fit_the_size_quota(self):
+        scp = policies.scp_protect_log_archive(BUCKET, KEY, key_alias="trail", exempt_principal_arns=["arn:x"] * 3)
+        assert len(json.dumps(scp, separators=(",", ":"))) <= 5120
+
+
+class TestRoles:
+    def test_service_trust_without_conditions(self):
+        trust = policies.service_role_trust("cloudtrail.amazonaws.com")["Statement"][0]
+        assert trust["Principal"] == {"Service": "cloudtrail.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+        assert "Condition" not in trust and "Resource" not in trust
+
+    def test_service_trust_with_confused_deputy_conditions(self):
+        trust = policies.service_role_trust("config.amazonaws.com", source_account=MGMT, source_arn="arn:aws:config:*")
+        assert trust["Statement"][0]["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": MGMT},
+            "ArnLike": {"aws:SourceArn": "arn:aws:config:*"},
+        }
+
+    def test_delivery_role_limited_to_the_trails_streams(self):
+        group = f"arn:aws:logs:us-east-1:{MGMT}:log-group:/aws/cloudtrail/org:*"
+        policy = policies.cloudtrail_logs_role_policy(group, MGMT, ORG, "us-east-1")["Statement"][0]
+        assert policy["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        base = group[:-2]
+        assert policy["Resource"] == [
+            f"{base}:log-stream:{MGMT}_CloudTrail_us-east-1*",
+            f"{base}:log-stream:{ORG}_*",
+        ]
+
+
+class TestMergePolicy:
+    ours = policies.policy_document([policies.statement("CloudTrailWrite", "Allow", ["s3:PutObject"], "arn:new")])
+
+    def test_keeps_foreign_statements_and_replaces_ours(self):
+        existing = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "TrailguardCloudTrailWrite", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:old"},
+                {"Sid": "VendorRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:vendor"},
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:nosid"},
+            ],
+        }
+        merged = policies.merge_policy(existing, self.ours)
+        resources = [s["Resource"] for s in merged["Statement"]]
+        assert resources == ["arn:new", "arn:vendor", "arn:nosid"]
+
+    @pytest.mark.parametrize("existing", [None, "", {}, "  "])
+    def test_no_existing_policy(self, existing):
+        assert policies.merge_policy(existing, self.ours) == self.ours
+
+    def test_accepts_json_text_and_a_single_statement(self):
+        existing = json.dumps({"Statement": {"Sid": "Other", "Effect": "Deny", "Action": "*", "Resource": "*"}})
+        merged = policies.merge_policy(existing, self.ours)
+        assert [s["Sid"] for s in merged["Statement"]] == ["TrailguardCloudTrailWrite", "Other"]
+
+    def test_does_not_modify_its_inputs(self):
+        before = json.dumps(self.ours, sort_keys=True)
+        policies.merge_policy({"Statement": [{"Sid": "X"}]}, self.ours)
+        assert json.dumps(self.ours, sort_keys=True) == before
