@@ -31,17 +31,17 @@ TRAIL_TAMPERING_ACTIONS = [
     "cloudtrail:UpdateTrail",
 ]
 
-# S3 actions that change or delete the log bucket or its objects (seed 002's list).
+# S3 actions that change or delete the log bucket or its objects: seed 002's list, less
+# s3:DeleteBucketOwnershipControls (not an IAM action: s3:PutBucketOwnershipControls covers it),
+# s3:DeleteJobTagging (acts on Batch jobs, not buckets) and s3:PutAccountPublicAccessBlock
+# (an account-level action, denied in its own statement below).
 LOG_BUCKET_PROTECTED_ACTIONS = [
     "s3:DeleteBucket",
-    "s3:DeleteBucketOwnershipControls",
     "s3:DeleteBucketPolicy",
-    "s3:DeleteJobTagging",
     "s3:DeleteObject",
     "s3:DeleteObjectTagging",
     "s3:DeleteObjectVersion",
     "s3:ObjectOwnerOverrideToBucketOwner",
-    "s3:PutAccountPublicAccessBlock",
     "s3:PutBucketAcl",
     "s3:PutBucketLogging",
     "s3:PutBucketObjectLockConfiguration",
@@ -319,12 +319,23 @@ def scp_protect_log_archive(bucket_name, key_arn, key_alias=None, exempt_princip
         arn_prefix = key_arn.split(":key/")[0]
         key_resources.append(f"{arn_prefix}:{key_alias if key_alias.startswith('alias/') else 'alias/' + key_alias}")
     exemption = _exemption(exempt_principal_arns)
+    log_archive_account = key_arn.split(":")[4]
+    # Account-level Block Public Access has no bucket ARN: scope it to principals of the log-archive account.
+    account_public_access = {"StringEquals": {"aws:PrincipalAccount": log_archive_account}}
+    account_public_access.update(exemption)
     return policy_document(
         [
             statement(
                 "ProtectLogBucket", "Deny", LOG_BUCKET_PROTECTED_ACTIONS, [bucket, f"{bucket}/*"], conditions=exemption
             ),
             statement("ProtectLogKey", "Deny", LOG_KEY_PROTECTED_ACTIONS, key_resources, conditions=exemption),
+            statement(
+                "ProtectLogArchivePublicAccessBlock",
+                "Deny",
+                ["s3:PutAccountPublicAccessBlock"],
+                "*",
+                conditions=account_public_access,
+            ),
         ]
     )
 

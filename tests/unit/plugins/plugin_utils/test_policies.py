@@ -195,11 +195,18 @@ class TestServiceControlPolicies:
         assert {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"} <= set(
             bucket["Action"]
         )
-        assert len(bucket["Action"]) == 27  # seed 002's list
+        assert len(bucket["Action"]) == 24  # seed 002's list less 3 that are not bucket actions
+        assert "s3:DeleteBucketOwnershipControls" not in bucket["Action"]
         key = scp["TrailguardProtectLogKey"]
         assert key["Resource"] == [KEY, f"arn:aws:kms:us-east-1:{AUDIT}:alias/trail"]
         assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DeleteAlias"} <= set(key["Action"])
         assert bucket["Condition"] == key["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:x"]}}
+        account_block = scp["TrailguardProtectLogArchivePublicAccessBlock"]
+        assert account_block["Action"] == "s3:PutAccountPublicAccessBlock" and account_block["Resource"] == "*"
+        assert account_block["Condition"] == {
+            "StringEquals": {"aws:PrincipalAccount": AUDIT},
+            "ArnNotLike": {"aws:PrincipalArn": ["arn:x"]},
+        }
 
     def test_scps_fit_the_size_quota(self):
         scp = policies.scp_protect_log_archive(BUCKET, KEY, key_alias="trail", exempt_principal_arns=["arn:x"] * 3)
