@@ -99,6 +99,7 @@ sanity: setup
 
 .PHONY: molecule
 molecule: setup
+	$(BIN)/molecule reset --all >/dev/null  # else molecule skips prepare for scenarios it ran before
 	$(EMULATOR) run -- $(BIN)/molecule test --all
 
 # ---------------------------------------------------------------- demo

@@ -11,7 +11,9 @@ SDK call at it (AWS_ENDPOINT_URL, dummy credentials, region), and stops the
 emulator by PID when CMD ends, whatever happens. It never talks to real AWS:
 the credentials are dummies and the endpoint is 127.0.0.1.
 
-State (PID, port, log) lives in --state-dir, default .build/emulator.
+State (PID, port, log) lives in --state-dir: by default .build/emulator for
+start/stop, and a fresh directory under .build/emulator-runs for each `run`,
+so that runs side by side never stop each other's emulator.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -28,6 +31,7 @@ from pathlib import Path
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO / ".build" / "emulator"
+RUNS_DIR = REPO / ".build" / "emulator-runs"
 DEFAULT_REGION = "us-east-1"
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -85,7 +89,10 @@ def start(port=None, state_dir=DEFAULT_STATE_DIR, timeout=30):
     state_dir.mkdir(parents=True, exist_ok=True)
     state_file = state_dir / "emulator.json"
     if state_file.exists():
-        stop(state_dir)
+        pid = json.loads(state_file.read_text())["pid"]
+        if _alive(pid):
+            raise RuntimeError(f"an emulator (PID {pid}) is already recorded in {state_dir}; stop it first")
+        state_file.unlink()
     port = int(port or free_port())
     url = endpoint_url(port)
     log = open(state_dir / "emulator.log", "wb")  # pylint: disable=consider-using-with
@@ -104,6 +111,14 @@ def start(port=None, state_dir=DEFAULT_STATE_DIR, timeout=30):
         raise
     state_file.write_text(json.dumps({"pid": proc.pid, "port": port, "url": url}))
     return url
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def stop(state_dir=DEFAULT_STATE_DIR):
@@ -139,9 +154,12 @@ def reset(url):
         return response.status == 200
 
 
-def run(command, port=None, state_dir=DEFAULT_STATE_DIR):
+def run(command, port=None, state_dir=None):
+    if state_dir is None:
+        RUNS_DIR.mkdir(parents=True, exist_ok=True)
+        state_dir = tempfile.mkdtemp(prefix="run-", dir=RUNS_DIR)
     url = start(port=port, state_dir=state_dir)
-    print(f"emulator: started on {url}", flush=True)
+    print(f"emulator: started on {url} (log: {Path(state_dir) / 'emulator.log'})", flush=True)
     try:
         return subprocess.call(command, env=emulator_env(url))
     finally:
@@ -151,7 +169,7 @@ def run(command, port=None, state_dir=DEFAULT_STATE_DIR):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
+    parser.add_argument("--state-dir", default=None, help=f"default: {DEFAULT_STATE_DIR} (run: a fresh directory)")
     sub = parser.add_subparsers(dest="action", required=True)
     start_parser = sub.add_parser("start", help="start in the background and print the URL")
     start_parser.add_argument("--port", type=int, default=None)
@@ -162,10 +180,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.action == "start":
-        print(start(port=args.port, state_dir=args.state_dir))
+        print(start(port=args.port, state_dir=args.state_dir or DEFAULT_STATE_DIR))
         return 0
     if args.action == "stop":
-        return 0 if stop(args.state_dir) else 1
+        return 0 if stop(args.state_dir or DEFAULT_STATE_DIR) else 1
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("run needs a command after --")

@@ -53,6 +53,15 @@ def test_start_listens_on_loopback_and_stop_kills_by_pid(tmp_path):
     assert emulator.stop(tmp_path) is False
 
 
+def test_start_refuses_to_replace_a_running_emulator(tmp_path):
+    emulator.start(state_dir=tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="already recorded"):
+            emulator.start(state_dir=tmp_path)
+    finally:
+        assert emulator.stop(tmp_path) is True
+
+
 def test_run_stops_the_emulator_even_when_the_command_fails(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "tools" / "emulator.py"), "--state-dir", str(tmp_path), "run", "--", "false"],
