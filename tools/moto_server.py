@@ -151,11 +151,40 @@ def _patch_s3_bucket_policy_conditions():
     FakeBucket.get_permission = get_permission
 
 
+def _patch_cloudtrail_replace_semantics():
+    """PutEventSelectors/PutInsightSelectors replace, and DeleteTrail takes an ARN, as in AWS.
+
+    Stock moto appends insight selectors (so [] cannot turn Insights off), keeps
+    advanced selectors when classic ones are put, and silently ignores
+    DeleteTrail given a trail ARN (the form a delegated administrator must use).
+    """
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.cloudtrail.models import Trail
+
+    def put_event_selectors(self, event_selectors, advanced_event_selectors):
+        if advanced_event_selectors:
+            self.event_selectors, self.advanced_event_selectors = [], advanced_event_selectors
+        else:
+            self.event_selectors, self.advanced_event_selectors = event_selectors or [], []
+
+    def put_insight_selectors(self, insight_selectors):
+        self.insight_selectors = list(insight_selectors or [])
+
+    def delete_trail(self, name):
+        trail = self.get_trail(name)  # by name or ARN; TrailNotFoundException when missing, like AWS
+        del self.trails[trail.trail_name]
+
+    Trail.put_event_selectors = put_event_selectors
+    Trail.put_insight_selectors = put_insight_selectors
+    CloudTrailBackend.delete_trail = delete_trail
+
+
 def patch_moto():
     _patch_s3_notification_filters()
     _patch_s3_bucket_policy_conditions()
     _patch_s3_object_lock_read_back()
     _patch_cloudtrail_delegated_admin()
+    _patch_cloudtrail_replace_semantics()
 
 
 def main(argv=None):

@@ -190,3 +190,21 @@ def test_patch_bucket_policy_conditions_do_not_deny_everyone(aws):
     s3.put_object(Bucket="guarded", Key="secret", Body=b"x")
     with pytest.raises(Exception, match="403|Forbidden|AccessDenied"):
         s3.get_object(Bucket="guarded", Key="secret")
+
+
+def test_patch_cloudtrail_replace_semantics_and_delete_by_arn(aws):
+    aws("s3").create_bucket(Bucket="trail-logs")
+    cloudtrail = aws("cloudtrail")
+    arn = cloudtrail.create_trail(Name="trail-1", S3BucketName="trail-logs")["TrailARN"]
+    insights = [{"InsightType": "ApiCallRateInsight"}]
+    cloudtrail.put_insight_selectors(TrailName=arn, InsightSelectors=insights)
+    cloudtrail.put_insight_selectors(TrailName=arn, InsightSelectors=insights)
+    assert cloudtrail.get_insight_selectors(TrailName=arn)["InsightSelectors"] == insights
+    cloudtrail.put_insight_selectors(TrailName=arn, InsightSelectors=[])
+    assert cloudtrail.get_insight_selectors(TrailName=arn).get("InsightSelectors", []) == []
+    advanced = [{"Name": "m", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+    cloudtrail.put_event_selectors(TrailName=arn, AdvancedEventSelectors=advanced)
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[{"ReadWriteType": "All"}])
+    assert not cloudtrail.get_event_selectors(TrailName=arn).get("AdvancedEventSelectors")
+    cloudtrail.delete_trail(Name=arn)
+    assert cloudtrail.describe_trails()["trailList"] == []
