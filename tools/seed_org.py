@@ -7,6 +7,13 @@ inventory/hosts.yml.
 
     python tools/seed_org.py --members 3 --inventory inventory/demo.yml
 
+With --nested (seed(nested=True)) the members go to nested OUs instead,
+/Workloads/Prod, /Workloads/Prod/Payments, /Workloads/Dev and /Sandbox, and the
+workload accounts carry tags (environment, and data-class on Payments), for the
+organizations inventory plugin's tests:
+
+    python tools/seed_org.py --nested --members 50
+
 It talks only to the endpoint in AWS_ENDPOINT_URL (set by tools/emulator.py),
 and refuses to run without one, so it can never touch real AWS.
 """
@@ -22,6 +29,12 @@ import yaml
 
 AUDIT_ACCOUNT_NAME = "audit"
 MEMBER_OUS = ("Workloads", "Sandbox")
+NESTED_MEMBER_OUS = ("/Workloads/Prod", "/Workloads/Dev", "/Workloads/Prod/Payments", "/Sandbox")
+NESTED_TAGS = {
+    "/Workloads/Prod": {"environment": "prod"},
+    "/Workloads/Prod/Payments": {"environment": "prod", "data-class": "pci"},
+    "/Workloads/Dev": {"environment": "dev"},
+}
 
 
 def _client(service):
@@ -38,26 +51,48 @@ def _create_account(org, name):
     return status["AccountId"]
 
 
-def seed(members=3, ous=MEMBER_OUS, feature_set="ALL"):
-    """Create the organization; return a description of what was made."""
+def _create_ou_path(org, root_id, ou_ids, path):
+    """Create each OU of `path` ("/Workloads/Prod") not in `ou_ids` yet; return the last one's ID."""
+    parent_id, walked = root_id, ""
+    for name in path.strip("/").split("/"):
+        walked = f"{walked}/{name}"
+        if walked not in ou_ids:
+            ou_ids[walked] = org.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"]["Id"]
+        parent_id = ou_ids[walked]
+    return parent_id
+
+
+def seed(members=3, ous=MEMBER_OUS, feature_set="ALL", nested=False):
+    """Create the organization; return a description of what was made.
+
+    Members are spread round-robin over `ous` (top-level OU names) or, when
+    `nested`, over NESTED_MEMBER_OUS, with NESTED_TAGS on their accounts.
+    """
     org = _client("organizations")
     organization = org.create_organization(FeatureSet=feature_set)["Organization"]
     root_id = org.list_roots()["Roots"][0]["Id"]
-    ou_ids = {
-        name: org.create_organizational_unit(ParentId=root_id, Name=name)["OrganizationalUnit"]["Id"] for name in ous
-    }
-    security_ou = org.create_organizational_unit(ParentId=root_id, Name="Security")["OrganizationalUnit"]["Id"]
-    ou_ids["Security"] = security_ou
+    member_ous = NESTED_MEMBER_OUS if nested else tuple(f"/{name}" for name in ous)
+    ou_ids = {}
+    for path in member_ous:
+        _create_ou_path(org, root_id, ou_ids, path)
+    security_ou = _create_ou_path(org, root_id, ou_ids, "/Security")
 
     audit_id = _create_account(org, AUDIT_ACCOUNT_NAME)
     org.move_account(AccountId=audit_id, SourceParentId=root_id, DestinationParentId=security_ou)
     member_accounts = []
     for index in range(1, members + 1):
-        ou_name = ous[(index - 1) % len(ous)]
-        name = f"{ou_name.lower()}-{index}"
+        ou_path = member_ous[(index - 1) % len(member_ous)]
+        name = f"{ou_path.strip('/').replace('/', '-').lower()}-{index}"
         account_id = _create_account(org, name)
-        org.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=ou_ids[ou_name])
-        member_accounts.append({"name": name, "account_id": account_id, "ou": f"/{ou_name}"})
+        org.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=ou_ids[ou_path])
+        member = {"name": name, "account_id": account_id, "ou": ou_path}
+        if nested:
+            member["tags"] = NESTED_TAGS.get(ou_path, {})
+            if member["tags"]:
+                org.tag_resource(
+                    ResourceId=account_id, Tags=[{"Key": k, "Value": v} for k, v in member["tags"].items()]
+                )
+        member_accounts.append(member)
 
     return {
         "organization_id": organization["Id"],
@@ -65,7 +100,7 @@ def seed(members=3, ous=MEMBER_OUS, feature_set="ALL"):
         "management": {"name": "management", "account_id": organization["MasterAccountId"]},
         "log_archive": {"name": AUDIT_ACCOUNT_NAME, "account_id": audit_id, "ou": "/Security"},
         "members": member_accounts,
-        "ous": {f"/{name}": ou_id for name, ou_id in ou_ids.items()},
+        "ous": ou_ids,
     }
 
 
@@ -89,11 +124,14 @@ def inventory_for(org):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=3, help="number of member accounts (default 3)")
+    parser.add_argument(
+        "--nested", action="store_true", help="members in nested OUs (/Workloads/Prod ...), some accounts tagged"
+    )
     parser.add_argument("--inventory", help="write an inventory YAML file here")
     parser.add_argument("--output", help="write the seeded organization as JSON here")
     args = parser.parse_args(argv)
 
-    org = seed(members=args.members)
+    org = seed(members=args.members, nested=args.nested)
     if args.inventory:
         path = Path(args.inventory)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -90,6 +90,13 @@ def list_accounts(client):
     return client.get_paginator("list_accounts").paginate().build_full_result()["Accounts"]
 
 
+@OrganizationsErrorHandler.list_error_handler("list accounts for parent", [])
+@organizations_retry
+def list_accounts_for_parent(client, parent_id):
+    paginator = client.get_paginator("list_accounts_for_parent")
+    return paginator.paginate(ParentId=parent_id).build_full_result()["Accounts"]
+
+
 @OrganizationsErrorHandler.list_error_handler("describe account")
 @organizations_retry
 def describe_account(client, account_id):
