@@ -1,8 +1,10 @@
 """`make demo`: the whole job against a local emulator, twice, and what it built.
 
 1. starts the emulator (tools/emulator.py) and seeds a demo organization
-   (management, audit, DEMO_MEMBERS member accounts in two OUs);
-2. runs playbooks/org_cloudtrail.yml against that organization, then runs it
+   (management, audit, DEMO_MEMBERS member accounts in nested OUs);
+2. runs playbooks/org_cloudtrail.yml against that organization, listed by the
+   dynamic inventory inventory/organizations.yml (DEMO_INVENTORY=static: a
+   generated static inventory in the shape of inventory/hosts.yml), then runs it
    again and checks that the second run changed nothing;
 3. prints a summary of what now exists, read back from the emulator;
 4. stops the emulator, unless KEEP_EMULATOR=1 (then it stays on
@@ -142,8 +144,10 @@ def main():
     env = emulator.emulator_env(url)
     os.environ.update(env)
     try:
-        org = seed_org.seed(members=members)
-        inventory = write_inventory(org)
+        org = seed_org.seed(members=members, nested=True)
+        inventory = REPO / "inventory" / "organizations.yml"
+        if os.environ.get("DEMO_INVENTORY") == "static":
+            inventory = write_inventory(org)
         print(f"==> seeded organization {org['organization_id']} with {members} members; inventory {inventory}")
 
         print("==> run 1: apply")
