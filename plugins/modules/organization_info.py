@@ -15,7 +15,7 @@ description:
   - Read only. Use it as a preflight check before changing anything, for example to fail early when the
     organization lacks all features or the playbook does not run from the management account.
 author:
-  - Trailguard maintainers
+  - Trailguard maintainers (@trailguard)
 options:
   include_accounts:
     description:
