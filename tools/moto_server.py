@@ -115,9 +115,7 @@ def _patch_cloudtrail_delegated_admin():
 
     def deregister_organization_delegated_admin(self):
         member = self._get_param("DelegatedAdminAccountId")
-        _organizations(self).deregister_delegated_administrator(
-            AccountId=member, ServicePrincipal=CLOUDTRAIL_PRINCIPAL
-        )
+        _organizations(self).deregister_delegated_administrator(AccountId=member, ServicePrincipal=CLOUDTRAIL_PRINCIPAL)
         return "{}"
 
     CloudTrailResponse.register_organization_delegated_admin = register_organization_delegated_admin
@@ -179,7 +177,40 @@ def _patch_cloudtrail_replace_semantics():
     CloudTrailBackend.delete_trail = delete_trail
 
 
+def _patch_s3_acl_on_bucket_owner_enforced():
+    """PutBucketAcl and PutObjectAcl fail on a BucketOwnerEnforced bucket, as in AWS.
+
+    With Object Ownership BucketOwnerEnforced ACLs are disabled, and S3 answers
+    every request that sets an ACL with 400 AccessControlListNotSupported. Stock
+    moto stores the ACL, which hid that community.aws.s3_logging cannot log to
+    such a bucket (it always adds a LogDelivery grant first). Only buckets whose
+    ownership controls say BucketOwnerEnforced are affected; moto does not apply
+    AWS's default for buckets created without ownership controls.
+    """
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import S3Backend
+
+    def refuse_if_enforced(backend, bucket_name):
+        if backend.get_bucket(bucket_name).ownership_rule == "BucketOwnerEnforced":
+            raise S3ClientError("AccessControlListNotSupported", "The bucket does not allow ACLs")
+
+    original_put_bucket_acl = S3Backend.put_bucket_acl
+    original_put_object_acl = S3Backend.put_object_acl
+
+    def put_bucket_acl(self, bucket_name, *args, **kwargs):
+        refuse_if_enforced(self, bucket_name)
+        return original_put_bucket_acl(self, bucket_name, *args, **kwargs)
+
+    def put_object_acl(self, bucket_name, *args, **kwargs):
+        refuse_if_enforced(self, bucket_name)
+        return original_put_object_acl(self, bucket_name, *args, **kwargs)
+
+    S3Backend.put_bucket_acl = put_bucket_acl
+    S3Backend.put_object_acl = put_object_acl
+
+
 def patch_moto():
+    _patch_s3_acl_on_bucket_owner_enforced()
     _patch_s3_notification_filters()
     _patch_s3_bucket_policy_conditions()
     _patch_s3_object_lock_read_back()

@@ -208,3 +208,35 @@ def test_patch_cloudtrail_replace_semantics_and_delete_by_arn(aws):
     assert not cloudtrail.get_event_selectors(TrailName=arn).get("AdvancedEventSelectors")
     cloudtrail.delete_trail(Name=arn)
     assert cloudtrail.describe_trails()["trailList"] == []
+
+
+def test_patch_acl_calls_fail_on_bucket_owner_enforced(aws):
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="acls-disabled", ObjectOwnership="BucketOwnerEnforced")
+    s3.create_bucket(Bucket="acls-enabled", ObjectOwnership="ObjectWriter")
+    log_delivery = {
+        "Grantee": {"URI": "http://acs.amazonaws.com/groups/s3/LogDelivery", "Type": "Group"},
+        "Permission": "FULL_CONTROL",
+    }
+
+    def with_log_delivery(bucket):
+        """What community.aws.s3_logging does to the target bucket before PutBucketLogging."""
+        acl = s3.get_bucket_acl(Bucket=bucket)
+        return {"Owner": acl["Owner"], "Grants": acl["Grants"] + [log_delivery]}
+
+    with pytest.raises(s3.exceptions.ClientError) as error:
+        s3.put_bucket_acl(Bucket="acls-disabled", AccessControlPolicy=with_log_delivery("acls-disabled"))
+    assert error.value.response["Error"] == {
+        "Code": "AccessControlListNotSupported",
+        "Message": "The bucket does not allow ACLs",
+    }
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert log_delivery not in s3.get_bucket_acl(Bucket="acls-disabled")["Grants"]
+
+    s3.put_object(Bucket="acls-disabled", Key="log", Body=b"x")
+    with pytest.raises(s3.exceptions.ClientError, match="AccessControlListNotSupported"):
+        s3.put_object_acl(Bucket="acls-disabled", Key="log", ACL="public-read")
+
+    # A bucket with ACLs enabled still takes the grant.
+    s3.put_bucket_acl(Bucket="acls-enabled", AccessControlPolicy=with_log_delivery("acls-enabled"))
+    assert log_delivery in s3.get_bucket_acl(Bucket="acls-enabled")["Grants"]
