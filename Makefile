@@ -97,10 +97,11 @@ sanity: setup
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $$root && \
 	cd $$root && $(BIN)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS)
 
+# Scenarios run in two shards side by side, each against its own emulator (2 cores).
 .PHONY: molecule
 molecule: setup
 	$(BIN)/molecule reset --all >/dev/null  # else molecule skips prepare for scenarios it ran before
-	$(EMULATOR) run -- $(BIN)/molecule test --all
+	$(BIN)/python tools/molecule_shards.py --shards 2 -- $(EMULATOR) run -- $(BIN)/molecule test
 
 # ---------------------------------------------------------------- demo
 DEMO_DIR := $(BUILD)/demo
