@@ -72,8 +72,15 @@ unit: setup
 policy: setup setup-node
 	$(BIN)/pytest -q -p no:cacheprovider tests/policy
 
+# Debian's chromium renders the posture report in tests/harness/test_posture.py.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: setup-browser
+setup-browser:
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+
 .PHONY: harness
-harness: setup
+harness: setup setup-browser
 	$(BIN)/pytest -q -p no:cacheprovider tests/harness
 
 .PHONY: changelog-lint

@@ -28,6 +28,7 @@ import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 
 DEMO_DIR = REPO / ".build" / "demo"
 PLAYBOOK = REPO / "playbooks" / "org_cloudtrail.yml"
+POSTURE = REPO / "playbooks" / "posture.yml"
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -45,8 +46,8 @@ def write_inventory(org):
     return inventory_dir / "hosts.yml"
 
 
-def run_playbook(inventory, log_path, env):
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK)]
+def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=()):
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra]
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
@@ -158,13 +159,19 @@ def main():
         print("==> run 2: the same playbook again, which must change nothing")
         code2, time2, recap2 = run_playbook(inventory, DEMO_DIR / "run2.log", env)
         changed = sum(host["changed"] for host in recap2.values())
+        print("==> posture report")
+        report_dir = DEMO_DIR / "posture-report"
+        code3, time3, _recap3 = run_playbook(
+            inventory, DEMO_DIR / "posture.log", env, playbook=POSTURE, extra=["-e", f"posture_output_dir={report_dir}"]
+        )
         print("\n==> what now exists")
         print(summary(url, org))
+        print(f"\n==> posture report ({time3:.1f}s): {report_dir / 'posture.html'} and {report_dir / 'posture.json'}")
         print(f"\n==> run 1: {time1:.1f}s; run 2: {time2:.1f}s, changed={changed} over {len(recap2)} accounts")
         if code2 or changed:
             print(f"run 2 was not clean (exit {code2}, changed={changed}); see {DEMO_DIR / 'run2.log'}")
             return code2 or 1
-        return 0
+        return code3
     finally:
         if keep:
             print(

@@ -1,0 +1,1123 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the trailguard.cloudtrail collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The posture report: read-only checks of what Trailguard's roles promise.
+
+Three layers, so that each can be tested on its own:
+
+* thin API wrappers for the reads that module_utils/cloudtrail.py,
+  organizations.py and s3.py do not have yet (S3 bucket settings, KMS key
+  rotation and policy, CloudWatch alarms, Logs metric filters, STS AssumeRole),
+  in the style of amazon.aws's iam.py: a getter returns None (lists: []) when
+  the thing is missing, any other error becomes AnsiblePostureError;
+* readers that call the wrappers and return plain dicts (read_*), and
+  AccountSessions, which assumes each account's role once and hands out clients;
+* pure check functions (*_checks) that turn what was read and what was
+  expected into check results, and build_report, which assembles them into the
+  report: a flat list of checks, an accounts x columns matrix and a summary.
+
+A check result is a dict: id, group, title, status, detail, controls (the CIS
+AWS Foundations and AWS Foundational Security Best Practices controls it
+serves), account_id and resource. Status is one of STATUSES; only FAIL is red.
+"""
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import find_trail
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_accounts_for_parent
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
+    list_organizational_units_for_parent,
+)
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_policies
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_roots
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_targets_for_policy
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import get_bucket_logging
+
+PASS = "pass"
+FAIL = "fail"
+# Compliant only after a step Trailguard cannot take (true S3 MFA Delete needs the root user): never red.
+MANUAL = "manual"
+NOT_CONFIGURED = "not_configured"
+NOT_APPLICABLE = "not_applicable"
+# Worst first: a matrix cell shows the worst status of the checks it holds.
+STATUSES = (FAIL, MANUAL, PASS, NOT_CONFIGURED, NOT_APPLICABLE)
+
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+SESSION_NAME = "trailguard-posture"
+
+
+def cis(*pairs):
+    """CIS AWS Foundations ids as "CIS <id> (<versions>)"."""
+    return [f"CIS {control} ({versions})" for control, versions in pairs]
+
+
+# check id -> (group, title, controls). CIS renumbered twice: v1.4-v2.0, v3.0-v5.0 and v6.0-v7.0
+# (see the project's mission notes, section 2); FSBP is AWS Foundational Security Best Practices.
+CHECKS = {
+    "trail.exists": ("trail", "Organization trail exists", []),
+    "trail.organization": ("trail", "Trail is an organization trail", []),
+    "trail.multi_region": (
+        "trail",
+        "Trail is multi-region",
+        cis(("3.1", "v1.4-v5.0"), ("4.1", "v6.0-v7.0")) + ["FSBP CloudTrail.1"],
+    ),
+    "trail.logging": (
+        "trail",
+        "Trail is logging",
+        cis(("3.1", "v1.4-v5.0"), ("4.1", "v6.0-v7.0")) + ["FSBP CloudTrail.1"],
+    ),
+    "trail.log_file_validation": (
+        "trail",
+        "Log file validation is on",
+        cis(("3.2", "v1.4-v5.0"), ("4.2", "v6.0-v7.0")) + ["FSBP CloudTrail.4"],
+    ),
+    "trail.kms_encryption": (
+        "trail",
+        "Logs are encrypted with the Trailguard KMS key",
+        cis(("3.7", "v1.4-v2.0"), ("3.5", "v3.0-v5.0"), ("4.5", "v6.0-v7.0")) + ["FSBP CloudTrail.2"],
+    ),
+    "trail.s3_bucket": ("trail", "Trail delivers to the central log bucket", []),
+    "trail.cloudwatch_logs": (
+        "trail",
+        "Trail delivers to CloudWatch Logs",
+        cis(("3.4", "v1.4-v2.0")) + ["FSBP CloudTrail.5"],
+    ),
+    "trail.management_events": (
+        "trail",
+        "Management events, read and write, are logged",
+        cis(("3.1", "v1.4-v5.0"), ("4.1", "v6.0-v7.0")) + ["FSBP CloudTrail.1"],
+    ),
+    "trail.s3_data_events": (
+        "trail",
+        "S3 object-level data events are logged",
+        cis(("3.10/3.11", "v1.4-v2.0"), ("3.8/3.9", "v3.0-v5.0"), ("4.8/4.9", "v6.0-v7.0")),
+    ),
+    "bucket.exists": ("bucket", "Log bucket exists", []),
+    "bucket.policy": ("bucket", "Bucket policy has the Trailguard statements (confused-deputy conditions)", []),
+    "bucket.tls": (
+        "bucket",
+        "Bucket policy denies requests without TLS",
+        cis(("2.1.2", "v1.4"), ("2.1.1", "v2.0-v5.0"), ("3.1.1", "v6.0-v7.0")) + ["FSBP S3.5"],
+    ),
+    "bucket.encryption": (
+        "bucket",
+        "Default encryption is SSE-KMS with the trail key",
+        cis(("2.1.1", "v1.4")) + ["FSBP S3.17"],
+    ),
+    "bucket.versioning": ("bucket", "Versioning is on", ["FSBP S3.14"]),
+    "bucket.public_access_block": (
+        "bucket",
+        "Block Public Access is on (all four settings)",
+        cis(("3.3", "v1.4-v2.0"), ("2.1.5", "v1.4"), ("2.1.4", "v2.0-v5.0"), ("3.1.4", "v6.0-v7.0"))
+        + ["FSBP S3.8", "FSBP CloudTrail.6"],
+    ),
+    "bucket.lifecycle": ("bucket", "Lifecycle moves logs to Glacier and expires them", ["FSBP S3.13"]),
+    "bucket.access_logging": (
+        "bucket",
+        "Server access logging is on",
+        cis(("3.6", "v1.4-v2.0"), ("3.4", "v3.0-v5.0"), ("4.4", "v6.0-v7.0")) + ["FSBP CloudTrail.7", "FSBP S3.9"],
+    ),
+    "bucket.object_lock": ("bucket", "Object Lock as configured", ["FSBP S3.15"]),
+    "bucket.mfa_delete": (
+        "bucket",
+        "True S3 MFA Delete (versioning setting)",
+        cis(("2.1.3", "v1.4"), ("2.1.2", "v2.0-v5.0"), ("3.1.2", "v6.0-v7.0")) + ["FSBP S3.20"],
+    ),
+    "kms_key.exists": ("kms_key", "Trail KMS key exists and is enabled", ["FSBP KMS.3"]),
+    "kms_key.rotation": (
+        "kms_key",
+        "Automatic key rotation is on",
+        cis(("3.8", "v1.4-v2.0"), ("3.6", "v3.0-v5.0"), ("4.6", "v6.0-v7.0")) + ["FSBP KMS.4"],
+    ),
+    "kms_key.policy": ("kms_key", "Key policy has the Trailguard statements (confused-deputy conditions)", []),
+    "scps.attached": ("scps", "Service control policy attached", []),
+    "alarms.present": (
+        "alarms",
+        "CloudWatch alarms present, fed by metric filters on the trail's log group",
+        cis(("4.1-4.15", "v1.4-v5.0"), ("5.1-5.15", "v6.0-v7.0")),
+    ),
+    "account.org_trail": (
+        "account",
+        "Covered by the organization trail",
+        cis(("3.1", "v1.4-v5.0"), ("4.1", "v6.0-v7.0")) + ["FSBP CloudTrail.1"],
+    ),
+    "account.legacy_trails": ("account", "No legacy account-level trails", []),
+    "account.scp_coverage": ("account", "Both SCPs apply (attached to the account or an ancestor)", []),
+}
+
+# The matrix: one row per account, these columns. An account column holds that account's check;
+# a group column holds the group's checks in the row of the account that owns the resource.
+COLUMNS = (
+    ("account.org_trail", "Organization trail"),
+    ("account.legacy_trails", "Legacy trails"),
+    ("account.scp_coverage", "SCP coverage"),
+    ("trail", "Trail"),
+    ("bucket", "Log bucket"),
+    ("kms_key", "KMS key"),
+    ("scps", "SCPs"),
+    ("alarms", "Alarms"),
+)
+# The account whose row shows each group: "management" or "log_archive".
+GROUP_OWNERS = {
+    "trail": "management",
+    "scps": "management",
+    "alarms": "management",
+    "bucket": "log_archive",
+    "kms_key": "log_archive",
+}
+
+
+def check(spec, status, detail, account_id=None, resource=None, check_id=None, title=None):
+    """One check result; `spec` is a CHECKS key, `check_id` and `title` override its id and title."""
+    group, default_title, controls = CHECKS[spec]
+    return {
+        "id": check_id or spec,
+        "group": group,
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+        "controls": list(controls),
+        "account_id": account_id,
+        "resource": resource,
+    }
+
+
+def error_text(error):
+    """An AnsibleAWSError as one line: what failed and AWS's reason."""
+    return str(error).replace("\n", " ")
+
+
+# ---------------------------------------------------------------- API wrappers
+
+
+class AnsiblePostureError(AnsibleAWSError):
+    pass
+
+
+class PostureErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsiblePostureError
+
+    @classmethod
+    def _is_missing(cls):
+        # Each getter reads one setting; "not set" is an error code per setting.
+        return is_boto3_error_code(
+            [
+                "NoSuchBucket",
+                "NoSuchBucketPolicy",
+                "ServerSideEncryptionConfigurationNotFoundError",
+                "NoSuchPublicAccessBlockConfiguration",
+                "NoSuchLifecycleConfiguration",
+                "ObjectLockConfigurationNotFoundError",
+                "NotFoundException",
+                "ResourceNotFoundException",
+            ]
+        )
+
+
+# KMS throttles with ThrottlingException, which is not in AWSRetry's default list.
+posture_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
+
+
+@PostureErrorHandler.common_error_handler("assume role")
+@posture_retry
+def assume_role(sts_client, role_arn, session_name=SESSION_NAME):
+    """Temporary credentials (the Credentials dict) for the role."""
+    return sts_client.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+
+
+@PostureErrorHandler.list_error_handler("get bucket versioning")
+@posture_retry
+def get_bucket_versioning(client, bucket):
+    """Status and MFADelete ({} when versioning was never set), or None when the bucket does not exist."""
+    response = client.get_bucket_versioning(Bucket=bucket)
+    return {key: response[key] for key in ("Status", "MFADelete") if key in response}
+
+
+@PostureErrorHandler.list_error_handler("get bucket policy")
+@posture_retry
+def get_bucket_policy(client, bucket):
+    """The bucket policy as a dict, or None."""
+    return json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+
+
+@PostureErrorHandler.list_error_handler("get bucket encryption")
+@posture_retry
+def get_bucket_encryption(client, bucket):
+    """The default encryption rules, or None."""
+    return client.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+
+
+@PostureErrorHandler.list_error_handler("get public access block")
+@posture_retry
+def get_public_access_block(client, bucket):
+    return client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+
+
+@PostureErrorHandler.list_error_handler("get bucket lifecycle configuration")
+@posture_retry
+def get_bucket_lifecycle(client, bucket):
+    return client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+
+
+@PostureErrorHandler.list_error_handler("get object lock configuration")
+@posture_retry
+def get_object_lock_configuration(client, bucket):
+    return client.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+
+
+@PostureErrorHandler.list_error_handler("describe KMS key")
+@posture_retry
+def describe_key(client, key_id):
+    """KeyMetadata of the key a key ID, ARN, alias or alias ARN names, or None."""
+    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+
+
+@PostureErrorHandler.common_error_handler("get key rotation status")
+@posture_retry
+def get_key_rotation_status(client, key_id):
+    return client.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
+
+
+@PostureErrorHandler.common_error_handler("get key policy")
+@posture_retry
+def get_key_policy(client, key_id):
+    return json.loads(client.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+
+
+@PostureErrorHandler.common_error_handler("describe alarms")
+@posture_retry
+def describe_alarms(client, names):
+    """The metric alarms with these names (DescribeAlarms takes at most 100 names a call)."""
+    alarms = []
+    for start in range(0, len(names), 100):
+        paginator = client.get_paginator("describe_alarms")
+        result = paginator.paginate(AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm"])
+        alarms += result.build_full_result().get("MetricAlarms", [])
+    return alarms
+
+
+@PostureErrorHandler.list_error_handler("describe metric filters", [])
+@posture_retry
+def describe_metric_filters(client, log_group_name):
+    paginator = client.get_paginator("describe_metric_filters")
+    return paginator.paginate(logGroupName=log_group_name).build_full_result()["metricFilters"]
+
+
+# ---------------------------------------------------------------- sessions and readers
+
+
+class AccountSessions:
+    """Clients in any account of the organization, from one AssumeRole per account.
+
+    `make_client(service, region, credentials)` builds a client; credentials is
+    None for the caller's own (the management account's). Thread-safe: the
+    per-account scan runs in a thread pool.
+    """
+
+    def __init__(self, make_client, sts_client, management_account_id, partition="aws", role_name=None):
+        self._make_client = make_client
+        self._sts = sts_client
+        self._management = management_account_id
+        self._partition = partition
+        self._role_name = role_name
+        self._credentials = {}
+        self._lock = threading.Lock()
+
+    def role_arn(self, account):
+        if account.get("role_arn"):
+            return account["role_arn"]
+        role_name = account.get("role_name") or self._role_name
+        return f"arn:{self._partition}:iam::{account['account_id']}:role/{role_name}"
+
+    def credentials(self, account):
+        """None for the management account, else the assumed role's credentials (assumed once)."""
+        account_id = account["account_id"]
+        if account_id == self._management:
+            return None
+        with self._lock:
+            if account_id not in self._credentials:
+                self._credentials[account_id] = assume_role(self._sts, self.role_arn(account))
+            return self._credentials[account_id]
+
+    def client(self, account, service, region=None):
+        return self._make_client(service, region, self.credentials(account))
+
+
+def read_trail(client, name):
+    """The trail, its status and selectors, or {"trail": None} when there is no such trail."""
+    trail = find_trail(client, name)
+    if not trail:
+        return {"trail": None}
+    return {
+        "trail": trail,
+        "status": get_trail_status(client, trail["TrailARN"]),
+        "selectors": get_event_selectors(client, trail["TrailARN"]),
+    }
+
+
+def read_bucket(client, name):
+    """Every bucket setting the checks look at; {"exists": False} when there is no such bucket."""
+    versioning = get_bucket_versioning(client, name)
+    if versioning is None:
+        return {"exists": False}
+    return {
+        "exists": True,
+        "versioning": versioning,
+        "policy": get_bucket_policy(client, name),
+        "encryption": get_bucket_encryption(client, name),
+        "public_access_block": get_public_access_block(client, name),
+        "lifecycle": get_bucket_lifecycle(client, name),
+        "logging": get_bucket_logging(client, name),
+        "object_lock": get_object_lock_configuration(client, name),
+    }
+
+
+def read_key(client, key_id):
+    """The key's metadata, rotation and policy; {"metadata": None} when there is no such key."""
+    metadata = describe_key(client, key_id)
+    if not metadata:
+        return {"metadata": None}
+    return {
+        "metadata": metadata,
+        "rotation": get_key_rotation_status(client, metadata["KeyId"]),
+        "policy": get_key_policy(client, metadata["KeyId"]),
+    }
+
+
+def read_organization_tree(client):
+    """Every OU (by path) and account (status, OU path, ancestors nearest first), two calls per OU.
+
+    Walking the tree costs two listings per OU and the root, whatever the
+    number of accounts, and gives each account's ancestors for SCP coverage.
+    """
+    roots = list_roots(client)
+    if not roots:
+        raise AnsiblePostureError(message="The organization has no root; run from the management account")
+    root_id = roots[0]["Id"]
+    tree = {"root_id": root_id, "ous": {"/": root_id}, "labels": {root_id: "root"}, "accounts": {}}
+    queue = [(root_id, "/", [root_id])]
+    while queue:
+        parent_id, path, ancestors = queue.pop(0)
+        for account in list_accounts_for_parent(client, parent_id):
+            tree["accounts"][account["Id"]] = {
+                "name": account.get("Name", ""),
+                "status": account.get("Status", ""),
+                "ou_path": path,
+                "ancestors": ancestors,
+            }
+            tree["labels"][account["Id"]] = f"account {account['Id']}"
+        for ou in list_organizational_units_for_parent(client, parent_id):
+            ou_path = f"{path.rstrip('/')}/{ou['Name']}"
+            tree["ous"][ou_path] = ou["Id"]
+            tree["labels"][ou["Id"]] = ou_path
+            queue.append((ou["Id"], ou_path, [ou["Id"]] + ancestors))
+    return tree
+
+
+def read_scp_targets(client, names):
+    """{policy name: set of target IDs, or None when no SCP has that name}."""
+    if not names:
+        return {}
+    by_name = {policy["Name"]: policy for policy in list_policies(client, "SERVICE_CONTROL_POLICY")}
+    targets = {}
+    for name in names:
+        policy = by_name.get(name)
+        if policy is None:
+            targets[name] = None
+        else:
+            found = list_targets_for_policy(client, policy["Id"])
+            targets[name] = {target["TargetId"] for target in found}
+    return targets
+
+
+def read_alarms(cloudwatch_client, logs_client, names, log_group_name):
+    """The named metric alarms and the metric filters of the trail's log group."""
+    alarms = {alarm["AlarmName"]: alarm for alarm in describe_alarms(cloudwatch_client, list(names))} if names else {}
+    filters = describe_metric_filters(logs_client, log_group_name) if names and log_group_name else []
+    return {"alarms": alarms, "metric_filters": filters}
+
+
+def own_trails(trails, account_id, organization_trail_arn):
+    """The account's own trails (legacy, account-level) among ListTrails' answer.
+
+    A member account's ListTrails also shows the organization trail, which
+    belongs to the management account: only trails whose ARN names this
+    account are its own, and the organization trail itself is never legacy.
+    """
+    found = {}
+    for trail in trails:
+        arn = trail.get("TrailARN", "")
+        parts = arn.split(":")
+        if len(parts) > 4 and parts[4] == account_id and arn != organization_trail_arn:
+            found[arn] = {"name": trail.get("Name"), "arn": arn, "home_region": trail.get("HomeRegion") or parts[3]}
+    return sorted(found.values(), key=lambda item: item["arn"])
+
+
+def scan_accounts(accounts, scan_one, max_workers):
+    """scan_one(account) for every account in a bounded thread pool, results in input order.
+
+    An AWS error in one account (a role that cannot be assumed, say) becomes
+    {"error": ...} for that account instead of failing the whole report.
+    """
+
+    def guarded(account):
+        try:
+            return scan_one(account)
+        except AnsibleAWSError as e:
+            return {"error": error_text(e)}
+
+    if not accounts:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts)))) as pool:
+        return list(pool.map(guarded, accounts))
+
+
+# ---------------------------------------------------------------- pure checks: helpers
+
+
+class _Results(list):
+    """Check results about one resource in one account."""
+
+    def __init__(self, account_id, resource=None):
+        super().__init__()
+        self.account_id = account_id
+        self.resource = resource
+
+    def add(self, spec, status, detail, **kwargs):
+        self.append(check(spec, status, detail, self.account_id, self.resource, **kwargs))
+
+    def flag(self, spec, ok, good, bad):
+        """PASS with `good` when ok, else FAIL with `bad`."""
+        self.add(spec, PASS if ok else FAIL, good if ok else bad)
+
+    def optional(self, spec, present, detail, off):
+        """A setting the configuration leaves off: PASS when present anyway, else NOT_CONFIGURED."""
+        self.add(spec, PASS if present else NOT_CONFIGURED, detail if present else off)
+
+    def all_failed(self, group, detail):
+        for spec, (spec_group, _title, _controls) in CHECKS.items():
+            if spec_group == group:
+                self.add(spec, FAIL, detail)
+        return self
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(policy):
+    return _as_list((policy or {}).get("Statement"))
+
+
+def _principal_services(statement):
+    principal = statement.get("Principal")
+    return _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+
+
+def _cloudtrail_statements(policy):
+    """The statements that let CloudTrail itself in."""
+    return [
+        s for s in _statements(policy) if s.get("Effect") == "Allow" and CLOUDTRAIL_PRINCIPAL in _principal_services(s)
+    ]
+
+
+def _source_arns(statement):
+    """Every aws:SourceArn value in the statement's conditions, whatever the operator."""
+    values = []
+    for operator_values in (statement.get("Condition") or {}).values():
+        for key, value in (operator_values or {}).items():
+            if key.lower() == "aws:sourcearn":
+                values += _as_list(value)
+    return values
+
+
+def policy_problems(policy, required_sids, trail_arn):
+    """What is wrong with a resource policy Trailguard wrote: missing Sids, and CloudTrail
+    statements without aws:SourceArn set to the trail (the confused-deputy condition)."""
+    if not policy:
+        return ["there is no policy"]
+    sids = {statement.get("Sid") for statement in _statements(policy)}
+    problems = [f"statement {sid} is missing" for sid in required_sids if sid not in sids]
+    for statement in _cloudtrail_statements(policy):
+        sid = statement.get("Sid") or "(no Sid)"
+        arns = _source_arns(statement)
+        if not arns:
+            problems.append(f"{sid} lets CloudTrail in without an aws:SourceArn condition (confused deputy)")
+        elif trail_arn and set(arns) != {trail_arn}:
+            problems.append(f"{sid} has aws:SourceArn {', '.join(arns)}, not the trail {trail_arn}")
+    return problems
+
+
+def denies_insecure_transport(policy):
+    """True when a Deny statement applies to requests with aws:SecureTransport = false."""
+    for statement in _statements(policy):
+        secure = ((statement.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
+        if statement.get("Effect") == "Deny" and str(secure).lower() == "false":
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- pure checks: the trail
+
+
+def _field(selector, name):
+    return next((field for field in selector.get("FieldSelectors", []) if field.get("Field") == name), None)
+
+
+def management_events_problem(selectors):
+    """None when the selectors log every management event, read and write; else what is missing."""
+    advanced = selectors.get("AdvancedEventSelectors") or []
+    for selector in advanced:
+        category = _field(selector, "eventCategory")
+        if not category or "Management" not in category.get("Equals", []):
+            continue
+        name = selector.get("Name", "")
+        if _field(selector, "readOnly"):
+            return f"selector {name!r} logs only read or only write management events"
+        if _field(selector, "eventSource"):
+            return f"selector {name!r} leaves out some event sources: {_field(selector, 'eventSource')}"
+        return None
+    if advanced:
+        return "no advanced event selector logs management events"
+    for selector in selectors.get("EventSelectors") or []:
+        if selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") == "All":
+            excluded = selector.get("ExcludeManagementEventSources") or []
+            return f"management events from {', '.join(excluded)} are left out" if excluded else None
+    return "no event selector logs both read and write management events"
+
+
+def s3_data_events_logged(selectors):
+    """True when S3 object-level events, read and write, are logged for (almost) every bucket."""
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        category = _field(selector, "eventCategory") or {}
+        resource_type = _field(selector, "resources.type") or {}
+        if (
+            "Data" in category.get("Equals", [])
+            and "AWS::S3::Object" in resource_type.get("Equals", [])
+            and not _field(selector, "readOnly")
+        ):
+            return True
+    for selector in selectors.get("EventSelectors") or []:
+        for resource in selector.get("DataResources") or []:
+            every_bucket = any(
+                value.rstrip("/").endswith(":s3:::") or value.rstrip("/").endswith(":s3")
+                for value in resource.get("Values", [])
+            )
+            if (
+                selector.get("ReadWriteType", "All") == "All"
+                and resource.get("Type") == "AWS::S3::Object"
+                and every_bucket
+            ):
+                return True
+    return False
+
+
+def trail_checks(state, expected, account_id):
+    """The trail's checks.
+
+    state:     read_trail's answer
+    expected:  name, bucket_name, kms_key_arn (None: not known), cloudwatch_logs, log_group_name, s3_data_events
+    """
+    trail = state.get("trail")
+    if not trail:
+        return _Results(account_id, expected["name"]).all_failed(
+            "trail", f"there is no trail {expected['name']!r} in the management account"
+        )
+    arn = trail["TrailARN"]
+    results = _Results(account_id, arn)
+    results.add("trail.exists", PASS, f"{arn} (home region {trail.get('HomeRegion') or arn.split(':')[3]})")
+    results.flag(
+        "trail.organization",
+        trail.get("IsOrganizationTrail"),
+        "logs every account of the organization",
+        "IsOrganizationTrail is false: only the management account is logged",
+    )
+    results.flag(
+        "trail.multi_region",
+        trail.get("IsMultiRegionTrail"),
+        "logs every region",
+        "IsMultiRegionTrail is false: only the home region is logged",
+    )
+    results.flag(
+        "trail.logging",
+        (state.get("status") or {}).get("IsLogging"),
+        "IsLogging is true",
+        "the trail is stopped (IsLogging is false)",
+    )
+    results.flag(
+        "trail.log_file_validation",
+        trail.get("LogFileValidationEnabled"),
+        "digest files are written",
+        "LogFileValidationEnabled is false: changes to log files cannot be detected",
+    )
+
+    key, wanted_key = trail.get("KmsKeyId"), expected.get("kms_key_arn")
+    if not key:
+        results.add("trail.kms_encryption", FAIL, "the trail has no KmsKeyId: logs are only SSE-S3 encrypted")
+    elif wanted_key and key != wanted_key:
+        results.add("trail.kms_encryption", FAIL, f"KmsKeyId is {key}, not the Trailguard key {wanted_key}")
+    else:
+        results.add("trail.kms_encryption", PASS, f"KmsKeyId {key}")
+
+    bucket, wanted_bucket = trail.get("S3BucketName"), expected["bucket_name"]
+    results.flag(
+        "trail.s3_bucket",
+        bucket == wanted_bucket,
+        f"s3://{bucket}",
+        f"the trail delivers to s3://{bucket}, not to the log bucket {wanted_bucket}",
+    )
+
+    log_group, role = trail.get("CloudWatchLogsLogGroupArn") or "", trail.get("CloudWatchLogsRoleArn") or ""
+    wanted_group = expected.get("log_group_name")
+    if not expected.get("cloudwatch_logs", True):
+        results.optional("trail.cloudwatch_logs", log_group, log_group, "turned off (trail_cloudwatch_logs_enabled)")
+    elif not log_group or not role:
+        results.add("trail.cloudwatch_logs", FAIL, "the trail has no CloudWatch Logs log group or delivery role")
+    elif wanted_group and f":log-group:{wanted_group}:" not in f"{log_group}:":
+        results.add("trail.cloudwatch_logs", FAIL, f"the trail delivers to {log_group}, not to {wanted_group}")
+    else:
+        results.add("trail.cloudwatch_logs", PASS, f"{log_group} with role {role}")
+
+    selectors = state.get("selectors") or {}
+    problem = management_events_problem(selectors)
+    results.flag("trail.management_events", not problem, "every management event, read and write", problem)
+    logged = s3_data_events_logged(selectors)
+    if expected.get("s3_data_events"):
+        results.flag(
+            "trail.s3_data_events",
+            logged,
+            "object-level events of every bucket but the log buckets",
+            "no selector logs S3 object-level events, read and write, of every bucket",
+        )
+    else:
+        results.optional("trail.s3_data_events", logged, "logged", "turned off (trail_s3_data_events)")
+    return results
+
+
+# ---------------------------------------------------------------- pure checks: the log bucket
+
+
+def _lifecycle_problem(rules, expected):
+    """(None, what was found) when an enabled whole-bucket rule moves logs to Glacier and expires them
+    after the expected days (any number when not given); else (the problem, None)."""
+    transition_days, expiration_days = expected.get("glacier_transition_days"), expected.get("expiration_days")
+    seen = []
+    for rule in rules or []:
+        prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", ""))
+        if rule.get("Status") != "Enabled" or prefix:
+            continue
+        glacier = {t.get("StorageClass"): t.get("Days") for t in rule.get("Transitions") or []}.get("GLACIER")
+        expiry = (rule.get("Expiration") or {}).get("Days")
+        seen.append(
+            f"rule {rule.get('ID', '?')}: Glacier after {glacier or '-'} days, expiry after {expiry or '-'} days"
+        )
+        glacier_ok = glacier is not None if transition_days is None else glacier == transition_days
+        expiry_ok = expiry is not None if expiration_days is None else expiry == expiration_days
+        if glacier_ok and expiry_ok:
+            return None, seen[-1]
+    wanted = f"Glacier after {transition_days or 'N'} days and expiry after {expiration_days or 'N'} days"
+    return f"no enabled whole-bucket rule with {wanted}; found {'; '.join(seen) or 'no enabled rule'}", None
+
+
+def _mfa_delete_step(bucket, account_id):
+    return (
+        f"a manual step: only the root user of account {account_id}, signed in with its MFA device, can turn on "
+        f"MFA Delete (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration "
+        "Status=Enabled,MFADelete=Enabled --mfa '<root MFA device ARN> <code>'). Until then the bucket policy's "
+        "TrailguardDenyDeletesWithoutMFA statement requires MFA for deletes."
+    )
+
+
+def bucket_checks(state, expected, account_id, key_ids=(), trail_arn=None, organization_id=None):
+    """The log bucket's checks.
+
+    state:     read_bucket's answer
+    expected:  the module's `bucket` option
+    key_ids:   the names the trail key goes by (ARN, key ID, alias); empty: not known
+    """
+    name = expected["name"]
+    results = _Results(account_id, f"arn:aws:s3:::{name}")
+    if not state.get("exists"):
+        return results.all_failed("bucket", f"there is no bucket {name} in the log-archive account {account_id}")
+    results.add("bucket.exists", PASS, f"s3://{name}")
+
+    policy = state.get("policy")
+    sids = expected.get("policy_sids") or []
+    problems = policy_problems(policy, sids, trail_arn)
+    writes = [s for s in _cloudtrail_statements(policy) if "s3:PutObject" in _as_list(s.get("Action"))]
+    resources = [resource for s in writes for resource in _as_list(s.get("Resource"))]
+    if policy and organization_id and not any(r.endswith(f"/AWSLogs/{organization_id}/*") for r in resources):
+        problems.append(f"no CloudTrail write statement covers the organization's prefix AWSLogs/{organization_id}/")
+    results.flag(
+        "bucket.policy",
+        not problems,
+        f"statements {', '.join(sids)} present; CloudTrail may write only for {trail_arn}",
+        "; ".join(problems),
+    )
+
+    tls = denies_insecure_transport(policy)
+    if expected.get("deny_insecure_transport", True):
+        results.flag(
+            "bucket.tls", tls, "denied by a statement on aws:SecureTransport", "nothing denies requests without TLS"
+        )
+    else:
+        results.optional("bucket.tls", tls, "denied", "turned off (audit_bucket_deny_insecure_transport)")
+
+    rule = (state.get("encryption") or [{}])[0] or {}
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    algorithm, key = default.get("SSEAlgorithm"), default.get("KMSMasterKeyID")
+    if algorithm != "aws:kms":
+        results.add("bucket.encryption", FAIL, f"default encryption is {algorithm or 'not set'}, not SSE-KMS")
+    elif key_ids and key not in key_ids:
+        results.add("bucket.encryption", FAIL, f"SSE-KMS with {key}, not the trail key {key_ids[0]}")
+    else:
+        bucket_key = "on" if rule.get("BucketKeyEnabled") else "off"
+        results.add("bucket.encryption", PASS, f"SSE-KMS with {key}; S3 Bucket Key {bucket_key}")
+
+    versioning = state.get("versioning") or {}
+    results.flag(
+        "bucket.versioning",
+        versioning.get("Status") == "Enabled",
+        "versioning is Enabled",
+        f"versioning is {versioning.get('Status') or 'not enabled'}",
+    )
+
+    block = state.get("public_access_block") or {}
+    off = [
+        key
+        for key in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        if not block.get(key)
+    ]
+    results.flag("bucket.public_access_block", not off, "all four settings are on", f"off: {', '.join(off)}")
+
+    problem, found = _lifecycle_problem(state.get("lifecycle"), expected)
+    results.flag("bucket.lifecycle", not problem, found, problem)
+
+    target = (state.get("logging") or {}).get("TargetBucket")
+    wanted_target = expected.get("access_log_bucket_name")
+    if not target:
+        results.add("bucket.access_logging", FAIL, "server access logging is off")
+    elif wanted_target and target != wanted_target:
+        results.add("bucket.access_logging", FAIL, f"access logs go to {target}, not to {wanted_target}")
+    else:
+        results.add("bucket.access_logging", PASS, f"to s3://{target}/{state['logging'].get('TargetPrefix', '')}")
+
+    lock = state.get("object_lock") or {}
+    locked = lock.get("ObjectLockEnabled") == "Enabled"
+    retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+    actual = f"{retention.get('Mode', 'no default retention')} {retention.get('Days', '-')} days"
+    if not expected.get("object_lock_enabled"):
+        results.optional(
+            "bucket.object_lock", locked, f"enabled: {actual}", "not configured (audit_bucket_object_lock_enabled)"
+        )
+    elif not locked:
+        results.add("bucket.object_lock", FAIL, "configured (audit_bucket_object_lock_enabled) but off on the bucket")
+    else:
+        mode, days = expected.get("object_lock_mode"), expected.get("object_lock_days")
+        matches = (not mode or retention.get("Mode") == mode) and (not days or retention.get("Days") == days)
+        results.flag("bucket.object_lock", matches, actual, f"default retention is {actual}, not {mode} {days} days")
+
+    if versioning.get("MFADelete") == "Enabled":
+        results.add("bucket.mfa_delete", PASS, "MFA Delete is enabled")
+    else:
+        results.add("bucket.mfa_delete", MANUAL, _mfa_delete_step(name, account_id))
+    return results
+
+
+# ---------------------------------------------------------------- pure checks: key, SCPs, alarms
+
+
+def key_checks(state, expected, account_id, trail_arn=None):
+    """The trail key's checks. state: read_key's answer; expected: the module's `kms_key` option."""
+    metadata = state.get("metadata")
+    if not metadata:
+        return _Results(account_id, expected["id"]).all_failed(
+            "kms_key", f"there is no KMS key {expected['id']} in the log-archive account {account_id}"
+        )
+    arn, key_state = metadata["Arn"], metadata.get("KeyState")
+    sids = expected.get("policy_sids") or []
+    problems = policy_problems(state.get("policy"), sids, trail_arn)
+    results = _Results(account_id, arn)
+    results.flag(
+        "kms_key.exists",
+        key_state == "Enabled",
+        f"{expected['id']} is {arn}",
+        f"{arn} is {key_state}: CloudTrail cannot use it",
+    )
+    results.flag("kms_key.rotation", state.get("rotation"), "automatic rotation is on", "automatic rotation is off")
+    results.flag(
+        "kms_key.policy",
+        not problems,
+        f"statements {', '.join(sids)} present; CloudTrail may use it only for {trail_arn}",
+        "; ".join(problems),
+    )
+    return results
+
+
+def resolve_target(target, tree):
+    """A guardrails target (root, r-..., ou-..., /OU/path or account ID) as an ID; None for an unknown path."""
+    if target == "root":
+        return tree["root_id"]
+    if target.startswith("/"):
+        return tree["ous"].get(target.rstrip("/") or "/")
+    return target
+
+
+def scp_checks(expected, targets_by_name, tree, account_id):
+    """One check per expected SCP ({name, targets}): it exists and is attached to each target."""
+    results = _Results(account_id)
+    if not expected:
+        results.add("scps.attached", NOT_CONFIGURED, "no guardrail SCP is configured", check_id="scps.none")
+        return results
+    for scp in expected:
+        name = scp["name"]
+        attached = targets_by_name.get(name)
+        labels = ", ".join(sorted(tree["labels"].get(target, target) for target in attached or ())) or "nothing"
+        missing = []
+        for target in scp.get("targets") or []:
+            target_id = resolve_target(target, tree)
+            if target_id is None or target_id not in (attached or ()):
+                missing.append(target if target_id else f"{target} (no such OU)")
+        if attached is None:
+            status, detail = FAIL, f"there is no SCP named {name}"
+        else:
+            status, detail = (
+                (FAIL, f"not attached to {', '.join(missing)}; attached to {labels}")
+                if missing
+                else (PASS, f"attached to {labels}")
+            )
+        results.append(
+            check(
+                "scps.attached", status, detail, account_id, name, check_id=f"scps.{name}", title=f"SCP {name} attached"
+            )
+        )
+    return results
+
+
+def alarm_checks(names, state, log_group_arn, account_id):
+    """The expected alarms exist, and each one's metric comes from a metric filter on the trail's log group."""
+    results = _Results(account_id, log_group_arn)
+    if not names:
+        results.add("alarms.present", NOT_CONFIGURED, "monitoring is not configured (posture_expected_alarms is empty)")
+        return results
+    if not log_group_arn:
+        results.add(
+            "alarms.present", FAIL, "the trail delivers to no CloudWatch Logs log group, so no alarm sees its events"
+        )
+        return results
+    metrics = {
+        (transformation.get("metricNamespace"), transformation.get("metricName"))
+        for metric_filter in state.get("metric_filters") or []
+        for transformation in metric_filter.get("metricTransformations") or []
+    }
+    missing, unfed = [], []
+    for name in names:
+        alarm = state.get("alarms", {}).get(name)
+        if alarm is None:
+            missing.append(name)
+        elif (alarm.get("Namespace"), alarm.get("MetricName")) not in metrics:
+            unfed.append(f"{name} ({alarm.get('Namespace')}/{alarm.get('MetricName')})")
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    if unfed:
+        problems.append(f"no metric filter on the trail's log group emits the metric of {', '.join(unfed)}")
+    results.flag(
+        "alarms.present", not problems, f"{len(names)} alarms, each fed by a metric filter", "; ".join(problems)
+    )
+    return results
+
+
+# ---------------------------------------------------------------- pure checks: every account
+
+
+def _coverage(member, account_id, organization, trail_problem):
+    if member is None:
+        return FAIL, f"account {account_id} is not a member of organization {organization['Id']}"
+    if member["status"] != "ACTIVE":
+        return FAIL, f"the account is {member['status']}, not ACTIVE"
+    if trail_problem:
+        return FAIL, trail_problem
+    return PASS, f"ACTIVE member, in {member['ou_path']}"
+
+
+def _legacy(scan):
+    if "error" in scan:
+        return FAIL, f"could not list the account's trails: {scan['error']}"
+    if not scan["trails"]:
+        return PASS, "no account-level trail"
+    names = ", ".join(f"{trail['name']} ({trail['home_region']})" for trail in scan["trails"])
+    return FAIL, (
+        f"{len(scan['trails'])} legacy trail(s): {names}. They log management events the organization trail already "
+        "logs, and AWS bills those extra copies."
+    )
+
+
+def _scp_coverage(account, member, organization, scps, targets_by_name, tree):
+    if account.get("role") == "management" or account["account_id"] == organization["MasterAccountId"]:
+        return NOT_APPLICABLE, "SCPs never apply to the management account"
+    if not scps:
+        return NOT_CONFIGURED, "no guardrail SCP is configured"
+    if member is None:
+        return FAIL, "not in the organization, so no SCP applies"
+    lineage = [account["account_id"]] + member["ancestors"]
+    via, uncovered = [], []
+    for scp in scps:
+        attached = targets_by_name.get(scp["name"]) or set()
+        source = next((target for target in lineage if target in attached), None)
+        if source is None:
+            uncovered.append(scp["name"])
+        else:
+            via.append(f"{scp['name']} via {tree['labels'].get(source, source)}")
+    return (FAIL, f"not covered by {', '.join(uncovered)}") if uncovered else (PASS, "; ".join(via))
+
+
+def account_checks(account, tree, organization, trail_problem, scan, scps, targets_by_name):
+    """The per-account checks: covered by the organization trail, no legacy trails, both SCPs apply.
+
+    account:        {account_id, name, role: management, log_archive or member}
+    trail_problem:  None when the organization trail is healthy, else why it is not
+    scan:           {"trails": own_trails(...)} or {"error": ...} for the account
+    scps:           the expected SCPs ({name, targets}); targets_by_name: read_scp_targets' answer
+    """
+    account_id = account["account_id"]
+    member = tree["accounts"].get(account_id)
+    results = _Results(account_id, account_id)
+    results.add("account.org_trail", *_coverage(member, account_id, organization, trail_problem))
+    results.add("account.legacy_trails", *_legacy(scan))
+    results.add("account.scp_coverage", *_scp_coverage(account, member, organization, scps, targets_by_name, tree))
+    return results
+
+
+def organization_trail_problem(checks):
+    """Why the organization trail covers no account, from the trail's checks, or None."""
+    vital = ("trail.exists", "trail.organization", "trail.multi_region", "trail.logging")
+    failed = [item for item in checks if item["id"] in vital and item["status"] == FAIL]
+    return f"the organization trail is not usable: {failed[0]['detail']}" if failed else None
+
+
+# ---------------------------------------------------------------- the report
+
+
+def worst(statuses):
+    """The worst of the statuses (FAIL first); NOT_APPLICABLE for none."""
+    statuses = set(statuses)
+    return next((status for status in STATUSES if status in statuses), NOT_APPLICABLE)
+
+
+LABELS = {PASS: "ok", FAIL: "fail", MANUAL: "manual", NOT_CONFIGURED: "off", NOT_APPLICABLE: "n/a"}
+
+
+def _cell(column, checks):
+    """A matrix cell: the worst status of its checks, a short label, and every check for the details."""
+    if not checks:
+        return None
+    status = worst(item["status"] for item in checks)
+    passed = sum(1 for item in checks if item["status"] == PASS)
+    # Out of the checks that apply: a setting left off is not counted against the cell.
+    counted = sum(1 for item in checks if item["status"] in (PASS, FAIL, MANUAL))
+    return {
+        "column": column,
+        "status": status,
+        "label": LABELS[status] if len(checks) == 1 or not counted else f"{passed}/{counted}",
+        "detail": "\n".join(f"[{item['status']}] {item['title']}: {item['detail']}" for item in checks),
+        "checks": [{key: item[key] for key in ("id", "title", "status", "detail")} for item in checks],
+    }
+
+
+def _summary_lines(summary, checks, names, max_lines):
+    counts = ", ".join(f"{summary[status]} {status.replace('_', ' ')}" for status in STATUSES)
+    lines = [
+        f"Trailguard posture: {summary['status'].upper()} - {summary['checks']} checks: {counts}",
+        f"Accounts: {summary['accounts_covered']} of {summary['accounts']} covered by the organization trail, "
+        f"{summary['accounts_failing']} with failing checks",
+    ]
+    if summary["accounts_not_in_inventory"]:
+        lines.append(f"Not in the inventory, so not checked: {', '.join(summary['accounts_not_in_inventory'])}")
+    notable = [item for item in checks if item["status"] == FAIL] + [
+        item for item in checks if item["status"] == MANUAL
+    ]
+    for item in notable[:max_lines]:
+        where = f"{names.get(item['account_id'], item['account_id'])} ({item['account_id']})"
+        lines.append(f"{item['status'].upper()} {where} - {item['title']}: {item['detail']}")
+    if len(notable) > max_lines:
+        lines.append(f"... and {len(notable) - max_lines} more in the report")
+    return lines
+
+
+def build_report(organization, accounts, org_checks, per_account, tree, generated_at, max_lines=20):
+    """The report: a summary, the accounts x columns matrix, and every check.
+
+    accounts:     the inventory's accounts ({account_id, name, role}), in order
+    org_checks:   the trail, bucket, key, SCP and alarm checks
+    per_account:  {account_id: its account checks}
+    """
+    owners = {
+        "management": organization["MasterAccountId"],
+        "log_archive": next((a["account_id"] for a in accounts if a.get("role") == "log_archive"), None),
+    }
+    rows, checks = [], list(org_checks)
+    for account in accounts:
+        account_id = account["account_id"]
+        own = per_account.get(account_id, [])
+        checks += own
+        cells = []
+        for column, _title in COLUMNS:
+            if column.startswith("account."):
+                cells.append(_cell(column, [item for item in own if item["id"] == column]))
+            elif owners[GROUP_OWNERS[column]] == account_id:
+                cells.append(_cell(column, [item for item in org_checks if item["group"] == column]))
+            else:
+                cells.append(None)
+        member = tree["accounts"].get(account_id, {})
+        rows.append(
+            {
+                "account_id": account_id,
+                "name": account.get("name") or member.get("name") or account_id,
+                "role": account.get("role") or "member",
+                "ou_path": member.get("ou_path", ""),
+                "account_status": member.get("status", "NOT_IN_ORGANIZATION"),
+                "status": worst(cell["status"] for cell in cells if cell),
+                "cells": cells,
+            }
+        )
+
+    listed = {account["account_id"] for account in accounts}
+    summary = {status: sum(1 for item in checks if item["status"] == status) for status in STATUSES}
+    summary.update(
+        status=FAIL if summary[FAIL] else PASS,
+        checks=len(checks),
+        accounts=len(rows),
+        accounts_failing=sum(1 for row in rows if row["status"] == FAIL),
+        accounts_covered=sum(1 for item in checks if item["id"] == "account.org_trail" and item["status"] == PASS),
+        accounts_not_in_inventory=sorted(
+            f"{info['name']} ({account_id})"
+            for account_id, info in tree["accounts"].items()
+            if account_id not in listed and info["status"] == "ACTIVE"
+        ),
+    )
+    names = {row["account_id"]: row["name"] for row in rows}
+    return {
+        "generated_at": generated_at,
+        "organization": {
+            "id": organization["Id"],
+            "management_account_id": owners["management"],
+            "log_archive_account_id": owners["log_archive"],
+        },
+        "summary": summary,
+        "summary_lines": _summary_lines(summary, checks, names, max_lines),
+        "columns": [{"id": column, "title": title} for column, title in COLUMNS],
+        "accounts": rows,
+        "checks": checks,
+    }

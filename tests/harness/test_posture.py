@@ -1,0 +1,254 @@
+"""The posture report end to end: emulator, main playbook, posture playbook, headless chromium.
+
+An organization (management, audit, three members) is seeded in the emulator
+and set up by playbooks/org_cloudtrail.yml with a static inventory in the shape
+of inventory/hosts.yml and the example group_vars. One member then gets a
+legacy account-level trail, and playbooks/posture.yml writes the report. The
+JSON must show exactly that member's legacy-trail check in red; the HTML page
+is opened in Debian's chromium, which must render the accounts x checks matrix.
+"""
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+
+import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+]
+
+
+def ansible_env(url):
+    env = emulator.emulator_env(url)
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    return env
+
+
+def playbook(url, inventory, name, *args, check=True):
+    result = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / name), *args],
+        capture_output=True,
+        text=True,
+        env=ansible_env(url),
+        cwd=REPO,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, f"{name} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def write_inventory(directory, org):
+    """inventory/hosts.yml's shape for the seeded organization, with the example group_vars."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(yaml.safe_dump(seed_org.inventory_for(org), sort_keys=False))
+    (directory / "group_vars").symlink_to(REPO / "inventory" / "group_vars")
+    return directory / "hosts.yml"
+
+
+def add_legacy_trail(url, account_id):
+    """An account-level trail in the member, as a team might have made before the organization trail."""
+    sts = boto3.client("sts", endpoint_url=url)
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
+    )["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=emulator.DEFAULT_REGION,
+    )
+    bucket = f"legacy-trail-{account_id}"
+    session.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+    session.client("cloudtrail", endpoint_url=url).create_trail(Name="team-trail", S3BucketName=bucket)
+
+
+@pytest.fixture(scope="module")
+def posture_run(tmp_path_factory):
+    """The seeded, set-up organization with a legacy trail in one member, and the posture report's files."""
+    work = tmp_path_factory.mktemp("posture")
+    state_dir = work / "emulator"
+    url = emulator.start(state_dir=state_dir)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in emulator.emulator_env(url, base={}).items():
+                patch.setenv(name, value)
+            org = seed_org.seed(members=3)
+            inventory = write_inventory(work / "inventory", org)
+            playbook(url, inventory, "org_cloudtrail.yml")
+            legacy_member = org["members"][0]
+            add_legacy_trail(url, legacy_member["account_id"])
+            output = work / "report"
+            run = playbook(url, inventory, "posture.yml", "-e", f"posture_output_dir={output}")
+            yield {
+                "url": url,
+                "org": org,
+                "inventory": inventory,
+                "legacy_member": legacy_member,
+                "output": output,
+                "stdout": run.stdout,
+                "report": json.loads((output / "posture.json").read_text()),
+            }
+    finally:
+        emulator.stop(state_dir)
+
+
+def test_the_json_report_has_only_the_legacy_trail_in_red(posture_run):
+    report, org = posture_run["report"], posture_run["org"]
+    member = posture_run["legacy_member"]["account_id"]
+    failing = [(item["id"], item["account_id"]) for item in report["checks"] if item["status"] == "fail"]
+    assert failing == [("account.legacy_trails", member)]
+    legacy = next(item for item in report["checks"] if item["status"] == "fail")
+    assert legacy["detail"].startswith("1 legacy trail(s): team-trail (us-east-1).")
+
+    # Everything else is green, except what cannot or need not be: MFA Delete is a manual step (issue 9),
+    # the settings the example configuration leaves off are grey, and no SCP applies to the management account.
+    not_green = sorted(
+        {(item["id"], item["status"]) for item in report["checks"] if item["status"] not in ("pass", "fail")}
+    )
+    assert not_green == [
+        ("account.scp_coverage", "not_applicable"),
+        ("alarms.present", "not_configured"),
+        ("bucket.mfa_delete", "manual"),
+        ("bucket.object_lock", "not_configured"),
+        ("trail.s3_data_events", "not_configured"),
+    ]
+    every_account = [org["management"]] + [org["log_archive"]] + org["members"]
+    assert [row["account_id"] for row in report["accounts"]] == [account["account_id"] for account in every_account]
+    assert [row["name"] for row in report["accounts"]] == [account["name"] for account in every_account]
+    summary = report["summary"]
+    assert (summary["status"], summary["fail"], summary["manual"]) == ("fail", 1, 1)
+    assert summary["accounts_covered"] == summary["accounts"] == 5 and summary["accounts_failing"] == 1
+    assert report["organization"]["id"] == org["organization_id"]
+
+
+def test_the_play_prints_a_summary_and_both_paths(posture_run):
+    stdout, output = posture_run["stdout"], posture_run["output"]
+    assert "Trailguard posture: FAIL - " in stdout
+    assert f"FAIL {posture_run['legacy_member']['name']} ({posture_run['legacy_member']['account_id']})" in stdout
+    assert f"JSON report: {output / 'posture.json'}" in stdout
+    assert f"HTML report: {output / 'posture.html'}" in stdout
+
+
+def test_strict_mode_fails_the_play_on_a_red_check(posture_run, tmp_path):
+    result = playbook(
+        posture_run["url"],
+        posture_run["inventory"],
+        "posture.yml",
+        "-e",
+        f"posture_output_dir={tmp_path}",
+        "-e",
+        "posture_strict=true",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "posture_strict is true and 1 check(s) failed" in result.stdout
+    # The report is written before the play fails, for the scheduled run to keep.
+    assert (tmp_path / "posture.json").exists() and (tmp_path / "posture.html").exists()
+
+
+class MatrixParser(HTMLParser):
+    """The matrix rows (data-account-id) and their cells (data-column, data-status) from chromium's DOM."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.verdict, self._in_matrix, self._in_verdict = {}, "", False, False
+        self._row = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._in_matrix = attrs.get("id") == "matrix"
+        elif self._in_matrix and tag == "tr" and "data-account-id" in attrs:
+            self._row = self.rows.setdefault(attrs["data-account-id"], {})
+        elif self._in_matrix and tag == "td" and self._row is not None:
+            self._row[attrs["data-column"]] = attrs.get("data-status", "")
+        elif attrs.get("id") == "verdict":
+            self._in_verdict = True
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_matrix = False
+        elif tag == "div":
+            self._in_verdict = False
+
+    def handle_data(self, data):
+        if self._in_verdict:
+            self.verdict += data
+
+
+def chromium(*args, profile):
+    executable = shutil.which("chromium")
+    if not executable:
+        pytest.fail(
+            "Debian's chromium is not installed, so the report cannot be checked in a browser. "
+            "Install it with the Makefile's set-up (apt-get install chromium) and run again."
+        )
+    return subprocess.run(
+        [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env=dict(os.environ, HOME=str(profile)),
+    )
+
+
+def test_chromium_renders_the_matrix(posture_run, tmp_path):
+    page = (posture_run["output"] / "posture.html").as_uri()
+    screenshot = tmp_path / "posture.png"
+
+    shot = chromium(f"--screenshot={screenshot}", page, profile=tmp_path / "profile-shot")
+    assert screenshot.exists(), f"chromium wrote no screenshot:\n{shot.stderr[-3000:]}"
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1400, 900)
+    # A blank 1400x900 page compresses to a few kB; the rendered report is well over 50 kB.
+    assert len(png) > 50_000, f"the screenshot is only {len(png)} bytes: did the page render?"
+
+    dom = chromium("--dump-dom", page, profile=tmp_path / "profile-dom")
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    parser = MatrixParser()
+    parser.feed(dom.stdout)
+    org, member = posture_run["org"], posture_run["legacy_member"]["account_id"]
+    accounts = [org["management"]["account_id"], org["log_archive"]["account_id"]] + [
+        m["account_id"] for m in org["members"]
+    ]
+    assert list(parser.rows) == accounts
+    columns = [column["id"] for column in posture_run["report"]["columns"]]
+    for account_id, cells in parser.rows.items():
+        assert list(cells) == columns, f"row {account_id} has cells {list(cells)}"
+        expected = "fail" if account_id == member else "pass"
+        assert cells["account.legacy_trails"] == expected
+        assert cells["account.org_trail"] == "pass"
+    assert parser.rows[org["management"]["account_id"]]["trail"] == "pass"
+    assert parser.rows[org["log_archive"]["account_id"]]["bucket"] == "manual"
+    assert parser.rows[org["log_archive"]["account_id"]]["kms_key"] == "pass"
+    assert parser.verdict.strip().startswith("FAIL")

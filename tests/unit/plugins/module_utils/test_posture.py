@@ -1,0 +1,924 @@
+"""The posture report's pure checks, its readers (MagicMock clients) and the report builder."""
+
+import threading
+import time
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import FAIL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import MANUAL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_APPLICABLE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_CONFIGURED
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import PASS
+
+MANAGEMENT = "111111111111"
+AUDIT = "222222222222"
+MEMBER = "333333333333"
+TRAIL_ARN = f"arn:aws:cloudtrail:us-east-1:{MANAGEMENT}:trail/org-trail"
+KEY_ARN = f"arn:aws:kms:us-east-1:{AUDIT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ORG = {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT}
+ADVANCED_MANAGEMENT = {
+    "AdvancedEventSelectors": [
+        {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+    ]
+}
+
+
+def by_id(results):
+    return {item["id"]: item for item in results}
+
+
+def status_of(results):
+    return {item["id"]: item["status"] for item in results}
+
+
+# ---------------------------------------------------------------- policies
+
+
+def bucket_policy(source_arn=TRAIL_ARN, org_prefix="o-abcdefghij"):
+    condition = {"StringEquals": {"aws:SourceArn": source_arn}} if source_arn else {}
+    return {
+        "Statement": [
+            {
+                "Sid": "TrailguardCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": "arn:aws:s3:::logs",
+                "Condition": condition,
+            },
+            {
+                "Sid": "TrailguardCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+                "Action": ["s3:PutObject"],
+                "Resource": [f"arn:aws:s3:::logs/AWSLogs/{MANAGEMENT}/*", f"arn:aws:s3:::logs/AWSLogs/{org_prefix}/*"],
+                "Condition": condition,
+            },
+            {
+                "Sid": "TrailguardDenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    }
+
+
+SIDS = ["TrailguardCloudTrailAclCheck", "TrailguardCloudTrailWrite", "TrailguardDenyInsecureTransport"]
+
+
+def test_policy_problems_for_a_good_policy():
+    assert posture.policy_problems(bucket_policy(), SIDS, TRAIL_ARN) == []
+
+
+def test_policy_problems_names_each_problem():
+    assert posture.policy_problems(None, SIDS, TRAIL_ARN) == ["there is no policy"]
+    assert posture.policy_problems(bucket_policy(), SIDS + ["TrailguardOther"], TRAIL_ARN) == [
+        "statement TrailguardOther is missing"
+    ]
+    assert posture.policy_problems(bucket_policy(source_arn=None), SIDS, TRAIL_ARN) == [
+        "TrailguardCloudTrailAclCheck lets CloudTrail in without an aws:SourceArn condition (confused deputy)",
+        "TrailguardCloudTrailWrite lets CloudTrail in without an aws:SourceArn condition (confused deputy)",
+    ]
+    other = TRAIL_ARN.replace("org-trail", "other")
+    assert posture.policy_problems(bucket_policy(source_arn=other), SIDS[:1], TRAIL_ARN) == [
+        f"TrailguardCloudTrailAclCheck has aws:SourceArn {other}, not the trail {TRAIL_ARN}",
+        f"TrailguardCloudTrailWrite has aws:SourceArn {other}, not the trail {TRAIL_ARN}",
+    ]
+
+
+def test_source_arn_is_found_under_any_operator_and_a_deny_needs_none():
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Condition": {"ArnLike": {"AWS:SourceArn": [TRAIL_ARN]}},
+            },
+            {"Effect": "Deny", "Principal": {"Service": "cloudtrail.amazonaws.com"}},
+            {"Effect": "Allow", "Principal": "*"},
+        ]
+    }
+    assert posture.policy_problems(policy, [], TRAIL_ARN) == []
+
+
+def test_denies_insecure_transport():
+    assert posture.denies_insecure_transport(bucket_policy()) is True
+    policy = bucket_policy()
+    policy["Statement"][2]["Condition"]["Bool"]["aws:SecureTransport"] = False
+    assert posture.denies_insecure_transport(policy) is True
+    policy["Statement"][2]["Effect"] = "Allow"
+    assert posture.denies_insecure_transport(policy) is False
+    assert posture.denies_insecure_transport(None) is False
+
+
+# ---------------------------------------------------------------- selectors
+
+
+@pytest.mark.parametrize(
+    "selectors, problem",
+    [
+        (ADVANCED_MANAGEMENT, None),
+        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}, None),
+        ({"EventSelectors": [{}]}, None),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "Name": "m",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["true"]},
+                        ],
+                    }
+                ]
+            },
+            "selector 'm' logs only read or only write management events",
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "Name": "m",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+                        ],
+                    }
+                ]
+            },
+            "selector 'm' leaves out some event sources: {'Field': 'eventSource', 'NotEquals': ['kms.amazonaws.com']}",
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {"Name": "d", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}
+                ]
+            },
+            "no advanced event selector logs management events",
+        ),
+        (
+            {"EventSelectors": [{"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
+            "management events from kms.amazonaws.com are left out",
+        ),
+        (
+            {"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]},
+            "no event selector logs both read and write management events",
+        ),
+        ({}, "no event selector logs both read and write management events"),
+    ],
+)
+def test_management_events_problem(selectors, problem):
+    assert posture.management_events_problem(selectors) == problem
+
+
+def s3_advanced(read_only=False):
+    fields = [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::logs/"]},
+    ]
+    if read_only:
+        fields.append({"Field": "readOnly", "Equals": ["true"]})
+    return {"AdvancedEventSelectors": [{"Name": "s3", "FieldSelectors": fields}]}
+
+
+@pytest.mark.parametrize(
+    "selectors, logged",
+    [
+        (s3_advanced(), True),
+        (s3_advanced(read_only=True), False),
+        (ADVANCED_MANAGEMENT, False),
+        ({"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}, True),
+        ({"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::"]}]}]}, True),
+        (
+            {"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::one/"]}]}]},
+            False,
+        ),
+        (
+            {
+                "EventSelectors": [
+                    {
+                        "ReadWriteType": "ReadOnly",
+                        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+                    }
+                ]
+            },
+            False,
+        ),
+    ],
+)
+def test_s3_data_events_logged(selectors, logged):
+    assert posture.s3_data_events_logged(selectors) is logged
+
+
+# ---------------------------------------------------------------- the trail
+
+
+def trail_state(**overrides):
+    trail = {
+        "Name": "org-trail",
+        "TrailARN": TRAIL_ARN,
+        "HomeRegion": "us-east-1",
+        "S3BucketName": "logs",
+        "KmsKeyId": KEY_ARN,
+        "IsOrganizationTrail": True,
+        "IsMultiRegionTrail": True,
+        "LogFileValidationEnabled": True,
+        "CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/aws/cloudtrail/org-trail:*",
+        "CloudWatchLogsRoleArn": f"arn:aws:iam::{MANAGEMENT}:role/ToLogs",
+    }
+    trail.update(overrides)
+    return {"trail": trail, "status": {"IsLogging": True}, "selectors": ADVANCED_MANAGEMENT}
+
+
+TRAIL_EXPECTED = {
+    "name": "org-trail",
+    "bucket_name": "logs",
+    "kms_key_arn": KEY_ARN,
+    "cloudwatch_logs": True,
+    "log_group_name": "/aws/cloudtrail/org-trail",
+    "s3_data_events": False,
+}
+
+
+def test_a_good_trail():
+    results = posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+    assert status_of(results) == {
+        "trail.exists": PASS,
+        "trail.organization": PASS,
+        "trail.multi_region": PASS,
+        "trail.logging": PASS,
+        "trail.log_file_validation": PASS,
+        "trail.kms_encryption": PASS,
+        "trail.s3_bucket": PASS,
+        "trail.cloudwatch_logs": PASS,
+        "trail.management_events": PASS,
+        "trail.s3_data_events": NOT_CONFIGURED,
+    }
+    assert {item["account_id"] for item in results} == {MANAGEMENT}
+    assert {item["resource"] for item in results} == {TRAIL_ARN}
+    assert by_id(results)["trail.log_file_validation"]["controls"] == [
+        "CIS 3.2 (v1.4-v5.0)",
+        "CIS 4.2 (v6.0-v7.0)",
+        "FSBP CloudTrail.4",
+    ]
+
+
+def test_a_missing_trail_fails_every_trail_check():
+    results = posture.trail_checks({"trail": None}, TRAIL_EXPECTED, MANAGEMENT)
+    assert len(results) == 10 and {item["status"] for item in results} == {FAIL}
+    assert results[0]["detail"] == "there is no trail 'org-trail' in the management account"
+
+
+@pytest.mark.parametrize(
+    "overrides, check_id, detail",
+    [
+        ({"IsOrganizationTrail": False}, "trail.organization", "IsOrganizationTrail is false"),
+        ({"IsMultiRegionTrail": False}, "trail.multi_region", "IsMultiRegionTrail is false"),
+        ({"LogFileValidationEnabled": False}, "trail.log_file_validation", "LogFileValidationEnabled is false"),
+        ({"KmsKeyId": None}, "trail.kms_encryption", "the trail has no KmsKeyId"),
+        (
+            {"KmsKeyId": "arn:aws:kms:us-east-1:1:key/other"},
+            "trail.kms_encryption",
+            "KmsKeyId is arn:aws:kms:us-east-1:1:key/other, not",
+        ),
+        (
+            {"S3BucketName": "elsewhere"},
+            "trail.s3_bucket",
+            "the trail delivers to s3://elsewhere, not to the log bucket logs",
+        ),
+        (
+            {"CloudWatchLogsRoleArn": None},
+            "trail.cloudwatch_logs",
+            "the trail has no CloudWatch Logs log group or delivery role",
+        ),
+        (
+            {"CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/other:*"},
+            "trail.cloudwatch_logs",
+            f"the trail delivers to arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/other:*, not to /aws/cloudtrail/",
+        ),
+    ],
+)
+def test_each_trail_setting_fails_on_its_own(overrides, check_id, detail):
+    results = posture.trail_checks(trail_state(**overrides), TRAIL_EXPECTED, MANAGEMENT)
+    assert [item["id"] for item in results if item["status"] == FAIL] == [check_id]
+    assert by_id(results)[check_id]["detail"].startswith(detail)
+
+
+def test_a_stopped_trail_and_missing_management_events():
+    state = trail_state()
+    state["status"] = {"IsLogging": False}
+    state["selectors"] = {}
+    results = status_of(posture.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))
+    assert [check_id for check_id, status in results.items() if status == FAIL] == [
+        "trail.logging",
+        "trail.management_events",
+    ]
+
+
+def test_a_key_unknown_to_the_caller_only_needs_to_be_set():
+    results = posture.trail_checks(trail_state(), dict(TRAIL_EXPECTED, kms_key_arn=None), MANAGEMENT)
+    assert by_id(results)["trail.kms_encryption"]["status"] == PASS
+
+
+def test_cloudwatch_logs_and_s3_data_events_left_off():
+    expected = dict(TRAIL_EXPECTED, cloudwatch_logs=False)
+    off = trail_state(CloudWatchLogsLogGroupArn=None, CloudWatchLogsRoleArn=None)
+    assert by_id(posture.trail_checks(off, expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == NOT_CONFIGURED
+    assert by_id(posture.trail_checks(trail_state(), expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == PASS
+
+    wanted = dict(TRAIL_EXPECTED, s3_data_events=True)
+    assert by_id(posture.trail_checks(trail_state(), wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == FAIL
+    state = trail_state()
+    state["selectors"] = {
+        "AdvancedEventSelectors": ADVANCED_MANAGEMENT["AdvancedEventSelectors"]
+        + s3_advanced()["AdvancedEventSelectors"]
+    }
+    assert by_id(posture.trail_checks(state, wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
+    assert by_id(posture.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
+
+
+# ---------------------------------------------------------------- the bucket
+
+
+def bucket_state(**overrides):
+    state = {
+        "exists": True,
+        "versioning": {"Status": "Enabled"},
+        "policy": bucket_policy(),
+        "encryption": [
+            {
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ARN},
+                "BucketKeyEnabled": True,
+            }
+        ],
+        "public_access_block": {
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+        "lifecycle": [
+            {
+                "ID": "trailguard-retention",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "Transitions": [{"Days": 14, "StorageClass": "GLACIER"}],
+                "Expiration": {"Days": 180},
+            }
+        ],
+        "logging": {"TargetBucket": "logs-access-logs", "TargetPrefix": "logs/"},
+        "object_lock": None,
+    }
+    state.update(overrides)
+    return state
+
+
+BUCKET_EXPECTED = {
+    "name": "logs",
+    "access_log_bucket_name": "logs-access-logs",
+    "policy_sids": SIDS,
+    "deny_insecure_transport": True,
+    "glacier_transition_days": 14,
+    "expiration_days": 180,
+    "object_lock_enabled": False,
+    "object_lock_mode": None,
+    "object_lock_days": None,
+}
+
+
+def bucket_results(state=None, expected=None, key_ids=(KEY_ARN,)):
+    return posture.bucket_checks(
+        state or bucket_state(), dict(BUCKET_EXPECTED, **(expected or {})), AUDIT, list(key_ids), TRAIL_ARN, ORG["Id"]
+    )
+
+
+def test_a_good_bucket():
+    results = bucket_results()
+    assert status_of(results) == {
+        "bucket.exists": PASS,
+        "bucket.policy": PASS,
+        "bucket.tls": PASS,
+        "bucket.encryption": PASS,
+        "bucket.versioning": PASS,
+        "bucket.public_access_block": PASS,
+        "bucket.lifecycle": PASS,
+        "bucket.access_logging": PASS,
+        "bucket.object_lock": NOT_CONFIGURED,
+        "bucket.mfa_delete": MANUAL,
+    }
+    assert {item["resource"] for item in results} == {"arn:aws:s3:::logs"}
+    assert (
+        by_id(results)["bucket.lifecycle"]["detail"]
+        == "rule trailguard-retention: Glacier after 14 days, expiry after 180 days"
+    )
+
+
+def test_mfa_delete_is_a_manual_step_never_a_failure():
+    manual = by_id(bucket_results())["bucket.mfa_delete"]
+    assert manual["status"] == MANUAL
+    assert f"only the root user of account {AUDIT}" in manual["detail"]
+    assert "--versioning-configuration Status=Enabled,MFADelete=Enabled" in manual["detail"]
+    assert "FSBP S3.20" in manual["controls"]
+    on = bucket_state(versioning={"Status": "Enabled", "MFADelete": "Enabled"})
+    assert by_id(bucket_results(on))["bucket.mfa_delete"]["status"] == PASS
+    # Even with versioning off, MFA Delete stays a manual step: versioning has its own red check.
+    off = status_of(bucket_results(bucket_state(versioning={})))
+    assert off["bucket.mfa_delete"] == MANUAL and off["bucket.versioning"] == FAIL
+
+
+def test_a_missing_bucket_fails_every_bucket_check():
+    results = bucket_results({"exists": False})
+    assert len(results) == 10 and {item["status"] for item in results} == {FAIL}
+    assert results[0]["detail"] == f"there is no bucket logs in the log-archive account {AUDIT}"
+
+
+@pytest.mark.parametrize(
+    "overrides, failed, detail",
+    [
+        ({"policy": None}, ["bucket.policy", "bucket.tls"], "there is no policy"),
+        ({"policy": bucket_policy(org_prefix="o-other")}, ["bucket.policy"], "no CloudTrail write statement covers"),
+        ({"encryption": None}, ["bucket.encryption"], "default encryption is not set, not SSE-KMS"),
+        (
+            {"encryption": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            ["bucket.encryption"],
+            "default encryption is AES256, not SSE-KMS",
+        ),
+        (
+            {
+                "encryption": [
+                    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "other"}}
+                ]
+            },
+            ["bucket.encryption"],
+            f"SSE-KMS with other, not the trail key {KEY_ARN}",
+        ),
+        ({"versioning": {"Status": "Suspended"}}, ["bucket.versioning"], "versioning is Suspended"),
+        ({"public_access_block": {"BlockPublicAcls": True}}, ["bucket.public_access_block"], "off: IgnorePublicAcls"),
+        ({"public_access_block": None}, ["bucket.public_access_block"], "off: BlockPublicAcls, IgnorePublicAcls"),
+        ({"lifecycle": None}, ["bucket.lifecycle"], "no enabled whole-bucket rule"),
+        ({"logging": {}}, ["bucket.access_logging"], "server access logging is off"),
+        (
+            {"logging": {"TargetBucket": "other"}},
+            ["bucket.access_logging"],
+            "access logs go to other, not to logs-access-logs",
+        ),
+    ],
+)
+def test_each_bucket_setting_fails_on_its_own(overrides, failed, detail):
+    results = bucket_results(bucket_state(**overrides))
+    assert [item["id"] for item in results if item["status"] == FAIL] == failed
+    assert by_id(results)[failed[0]]["detail"].startswith(detail)
+
+
+@pytest.mark.parametrize(
+    "rule, expected, ok",
+    [
+        ({}, {}, True),
+        ({"Status": "Disabled"}, {}, False),
+        ({"Filter": {"Prefix": "AWSLogs/"}}, {}, False),
+        ({"Expiration": {"Days": 90}}, {}, False),
+        ({"Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}, {}, False),
+        ({"Transitions": [{"Days": 14, "StorageClass": "STANDARD_IA"}]}, {}, False),
+        ({"Expiration": {"Days": 90}}, {"expiration_days": None, "glacier_transition_days": None}, True),
+        ({"Expiration": {}}, {"expiration_days": None, "glacier_transition_days": None}, False),
+    ],
+)
+def test_lifecycle_rule(rule, expected, ok):
+    base = dict(bucket_state()["lifecycle"][0])
+    base.update(rule)
+    status = by_id(bucket_results(bucket_state(lifecycle=[base]), expected))["bucket.lifecycle"]["status"]
+    assert status == (PASS if ok else FAIL)
+
+
+def test_tls_left_off():
+    policy = bucket_policy()
+    policy["Statement"] = policy["Statement"][:2]
+    expected = {"deny_insecure_transport": False, "policy_sids": SIDS[:2]}
+    assert by_id(bucket_results(bucket_state(policy=policy), expected))["bucket.tls"]["status"] == NOT_CONFIGURED
+    assert by_id(bucket_results(bucket_state(), expected))["bucket.tls"]["status"] == PASS
+    assert by_id(bucket_results(bucket_state(policy=policy), {"policy_sids": SIDS[:2]}))["bucket.tls"]["status"] == FAIL
+
+
+LOCKED = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 90}}}
+
+
+@pytest.mark.parametrize(
+    "lock, expected, status",
+    [
+        (None, {}, NOT_CONFIGURED),
+        (LOCKED, {}, PASS),
+        (None, {"object_lock_enabled": True}, FAIL),
+        (LOCKED, {"object_lock_enabled": True, "object_lock_mode": "GOVERNANCE", "object_lock_days": 90}, PASS),
+        (LOCKED, {"object_lock_enabled": True, "object_lock_mode": "COMPLIANCE", "object_lock_days": 90}, FAIL),
+        (LOCKED, {"object_lock_enabled": True, "object_lock_mode": "GOVERNANCE", "object_lock_days": 30}, FAIL),
+    ],
+)
+def test_object_lock_as_configured(lock, expected, status):
+    assert by_id(bucket_results(bucket_state(object_lock=lock), expected))["bucket.object_lock"]["status"] == status
+
+
+def test_bucket_checks_without_known_key_or_access_log_bucket():
+    other_key = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "other"}}]
+    results = bucket_results(
+        bucket_state(encryption=other_key, logging={"TargetBucket": "any"}),
+        {"access_log_bucket_name": None},
+        key_ids=(),
+    )
+    assert status_of(results)["bucket.encryption"] == PASS
+    assert status_of(results)["bucket.access_logging"] == PASS
+
+
+# ---------------------------------------------------------------- the key
+
+
+def key_policy(source_arn=TRAIL_ARN):
+    return {
+        "Statement": [
+            {
+                "Sid": "TrailguardKeyAdministration",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{AUDIT}:root"},
+            },
+            {
+                "Sid": "TrailguardCloudTrailEncryptLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceArn": source_arn}},
+            },
+        ]
+    }
+
+
+KEY_EXPECTED = {"id": "alias/logs", "policy_sids": ["TrailguardKeyAdministration", "TrailguardCloudTrailEncryptLogs"]}
+
+
+def key_state(**overrides):
+    state = {
+        "metadata": {"Arn": KEY_ARN, "KeyId": "1234", "KeyState": "Enabled"},
+        "rotation": True,
+        "policy": key_policy(),
+    }
+    state.update(overrides)
+    return state
+
+
+def test_key_checks():
+    assert status_of(posture.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)) == {
+        "kms_key.exists": PASS,
+        "kms_key.rotation": PASS,
+        "kms_key.policy": PASS,
+    }
+    missing = posture.key_checks({"metadata": None}, KEY_EXPECTED, AUDIT, TRAIL_ARN)
+    assert {item["status"] for item in missing} == {FAIL} and len(missing) == 3
+    broken = key_state(
+        metadata={"Arn": KEY_ARN, "KeyId": "1234", "KeyState": "PendingDeletion"},
+        rotation=False,
+        policy=key_policy("x"),
+    )
+    results = by_id(posture.key_checks(broken, KEY_EXPECTED, AUDIT, TRAIL_ARN))
+    assert {item["status"] for item in results.values()} == {FAIL}
+    assert results["kms_key.exists"]["detail"] == f"{KEY_ARN} is PendingDeletion: CloudTrail cannot use it"
+    assert (
+        results["kms_key.policy"]["detail"]
+        == f"TrailguardCloudTrailEncryptLogs has aws:SourceArn x, not the trail {TRAIL_ARN}"
+    )
+
+
+# ---------------------------------------------------------------- SCPs and alarms
+
+
+TREE = {
+    "root_id": "r-abcd",
+    "ous": {"/": "r-abcd", "/Workloads": "ou-abcd-11111111", "/Workloads/Prod": "ou-abcd-22222222"},
+    "labels": {"r-abcd": "root", "ou-abcd-11111111": "/Workloads", "ou-abcd-22222222": "/Workloads/Prod"},
+    "accounts": {
+        MANAGEMENT: {"name": "management", "status": "ACTIVE", "ou_path": "/", "ancestors": ["r-abcd"]},
+        AUDIT: {"name": "audit", "status": "ACTIVE", "ou_path": "/", "ancestors": ["r-abcd"]},
+        MEMBER: {
+            "name": "prod",
+            "status": "ACTIVE",
+            "ou_path": "/Workloads/Prod",
+            "ancestors": ["ou-abcd-22222222", "ou-abcd-11111111", "r-abcd"],
+        },
+        "444444444444": {"name": "gone", "status": "SUSPENDED", "ou_path": "/", "ancestors": ["r-abcd"]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "target, resolved",
+    [
+        ("root", "r-abcd"),
+        ("/", "r-abcd"),
+        ("/Workloads/", "ou-abcd-11111111"),
+        ("/Nope", None),
+        ("ou-abcd-22222222", "ou-abcd-22222222"),
+        (MEMBER, MEMBER),
+    ],
+)
+def test_resolve_target(target, resolved):
+    assert posture.resolve_target(target, TREE) == resolved
+
+
+def test_scp_checks():
+    assert status_of(posture.scp_checks([], {}, TREE, MANAGEMENT)) == {"scps.none": NOT_CONFIGURED}
+    expected = [
+        {"name": "a", "targets": ["root"]},
+        {"name": "b", "targets": ["/Workloads", "/Nope", MEMBER]},
+        {"name": "c", "targets": ["root"]},
+    ]
+    results = by_id(
+        posture.scp_checks(expected, {"a": {"r-abcd"}, "b": {"ou-abcd-11111111"}, "c": None}, TREE, MANAGEMENT)
+    )
+    assert results["scps.a"]["status"] == PASS and results["scps.a"]["detail"] == "attached to root"
+    assert results["scps.a"]["title"] == "SCP a attached" and results["scps.a"]["resource"] == "a"
+    assert results["scps.b"]["detail"] == f"not attached to /Nope (no such OU), {MEMBER}; attached to /Workloads"
+    assert results["scps.c"]["detail"] == "there is no SCP named c"
+
+
+def test_alarm_checks():
+    log_group = f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/trail:*"
+    assert posture.alarm_checks([], {}, log_group, MANAGEMENT)[0]["status"] == NOT_CONFIGURED
+    assert posture.alarm_checks(["a"], {}, None, MANAGEMENT)[0]["status"] == FAIL
+    state = {
+        "alarms": {
+            "a": {"Namespace": "NS", "MetricName": "A"},
+            "b": {"Namespace": "NS", "MetricName": "B"},
+        },
+        "metric_filters": [{"metricTransformations": [{"metricNamespace": "NS", "metricName": "A"}]}],
+    }
+    assert posture.alarm_checks(["a"], state, log_group, MANAGEMENT)[0]["status"] == PASS
+    failed = posture.alarm_checks(["a", "b", "c"], state, log_group, MANAGEMENT)[0]
+    assert failed["status"] == FAIL
+    assert failed["detail"] == "missing: c; no metric filter on the trail's log group emits the metric of b (NS/B)"
+
+
+# ---------------------------------------------------------------- every account
+
+
+SCPS = [{"name": "a", "targets": ["root"]}, {"name": "b", "targets": ["/Workloads"]}]
+ATTACHED = {"a": {"r-abcd"}, "b": {"ou-abcd-11111111"}}
+CLEAN = {"trails": []}
+
+
+def account_results(account_id, role="member", problem=None, scan=None, scps=None):
+    account = {"account_id": account_id, "role": role}
+    scan = CLEAN if scan is None else scan
+    scps = SCPS if scps is None else scps
+    return by_id(posture.account_checks(account, TREE, ORG, problem, scan, scps, ATTACHED))
+
+
+def test_a_member_covered_through_its_ous():
+    results = account_results(MEMBER)
+    assert {item["status"] for item in results.values()} == {PASS}
+    assert results["account.org_trail"]["detail"] == "ACTIVE member, in /Workloads/Prod"
+    assert results["account.scp_coverage"]["detail"] == "a via root; b via /Workloads"
+
+
+def test_the_management_account_is_out_of_scp_reach():
+    results = account_results(MANAGEMENT, role="management")
+    assert results["account.scp_coverage"]["status"] == NOT_APPLICABLE
+
+
+def test_account_checks_that_fail():
+    assert account_results(AUDIT)["account.scp_coverage"]["detail"] == "not covered by b"
+    assert account_results("444444444444")["account.org_trail"]["detail"] == "the account is SUSPENDED, not ACTIVE"
+    stranger = account_results("999999999999")
+    assert (
+        stranger["account.org_trail"]["detail"] == "account 999999999999 is not a member of organization o-abcdefghij"
+    )
+    assert stranger["account.scp_coverage"]["detail"] == "not in the organization, so no SCP applies"
+    assert (
+        account_results(MEMBER, problem="the trail is stopped")["account.org_trail"]["detail"] == "the trail is stopped"
+    )
+    assert account_results(MEMBER, scps=[])["account.scp_coverage"]["status"] == NOT_CONFIGURED
+
+
+def test_legacy_trails_and_scan_errors():
+    scan = {"trails": [{"name": "old", "arn": "arn", "home_region": "eu-west-1"}]}
+    legacy = account_results(MEMBER, scan=scan)["account.legacy_trails"]
+    assert legacy["status"] == FAIL and legacy["detail"].startswith("1 legacy trail(s): old (eu-west-1). They log")
+    error = account_results(MEMBER, scan={"error": "Failed to assume role: AccessDenied"})["account.legacy_trails"]
+    assert error["status"] == FAIL
+    assert error["detail"] == "could not list the account's trails: Failed to assume role: AccessDenied"
+
+
+def test_organization_trail_problem():
+    good = posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture.organization_trail_problem(good) is None
+    # Validation off does not stop coverage; a single-region trail does.
+    no_validation = posture.trail_checks(trail_state(LogFileValidationEnabled=False), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture.organization_trail_problem(no_validation) is None
+    single = posture.trail_checks(trail_state(IsMultiRegionTrail=False), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture.organization_trail_problem(single).startswith(
+        "the organization trail is not usable: IsMultiRegionTrail"
+    )
+
+
+def test_own_trails_leaves_out_the_organization_trail_and_other_accounts():
+    trails = [
+        {"Name": "org-trail", "TrailARN": TRAIL_ARN, "HomeRegion": "us-east-1"},
+        {"Name": "old", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/old"},
+        {"Name": "old", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/old", "HomeRegion": "eu-west-1"},
+        {"Name": "other", "TrailARN": f"arn:aws:cloudtrail:us-east-1:{AUDIT}:trail/other"},
+    ]
+    assert posture.own_trails(trails, MEMBER, TRAIL_ARN) == [
+        {"name": "old", "arn": f"arn:aws:cloudtrail:eu-west-1:{MEMBER}:trail/old", "home_region": "eu-west-1"}
+    ]
+    assert posture.own_trails(trails, MANAGEMENT, TRAIL_ARN) == []
+
+
+# ---------------------------------------------------------------- fan-out and sessions
+
+
+def test_scan_accounts_keeps_order_bounds_threads_and_isolates_errors():
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def scan(account):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        if account == "bad":
+            raise AnsibleAWSError(message="Failed to assume role")
+        return {"account": account}
+
+    accounts = ["a", "bad"] + [str(n) for n in range(10)]
+    results = posture.scan_accounts(accounts, scan, max_workers=3)
+    assert results[0] == {"account": "a"} and results[1] == {"error": "Failed to assume role"}
+    assert [result.get("account") for result in results[2:]] == [str(n) for n in range(10)]
+    assert 1 < peak[0] <= 3
+    assert posture.scan_accounts([], scan, 3) == []
+
+
+def test_account_sessions_assume_each_role_once():
+    sts = MagicMock()
+    sts.assume_role.return_value = {"Credentials": {"AccessKeyId": "id"}}
+    made = []
+    sessions = posture.AccountSessions(
+        lambda *args: made.append(args) or args, sts, MANAGEMENT, partition="aws-us-gov", role_name="Reader"
+    )
+    member = {"account_id": MEMBER}
+    threads = [threading.Thread(target=sessions.client, args=(member, "cloudtrail", "us-east-1")) for _n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sts.assume_role.assert_called_once_with(
+        RoleArn=f"arn:aws-us-gov:iam::{MEMBER}:role/Reader", RoleSessionName="trailguard-posture"
+    )
+    assert made[0] == ("cloudtrail", "us-east-1", {"AccessKeyId": "id"})
+    assert sessions.client({"account_id": MANAGEMENT}, "s3") == ("s3", None, None)
+    assert sessions.role_arn({"account_id": AUDIT, "role_name": "Other"}) == f"arn:aws-us-gov:iam::{AUDIT}:role/Other"
+    assert sessions.role_arn({"account_id": AUDIT, "role_arn": "arn:aws:iam::2:role/X"}) == "arn:aws:iam::2:role/X"
+    assert sts.assume_role.call_count == 1
+
+
+# ---------------------------------------------------------------- readers
+
+
+def test_read_bucket_stops_at_a_missing_bucket():
+    s3 = MagicMock()
+    s3.get_bucket_versioning.side_effect = posture_error("NoSuchBucket")
+    assert posture.read_bucket(s3, "logs") == {"exists": False}
+    s3.get_bucket_policy.assert_not_called()
+
+
+def test_read_key_and_missing_settings():
+    kms = MagicMock()
+    kms.describe_key.side_effect = posture_error("NotFoundException")
+    assert posture.read_key(kms, "alias/logs") == {"metadata": None}
+    kms.get_key_policy.assert_not_called()
+    s3 = MagicMock()
+    s3.get_bucket_policy.side_effect = posture_error("NoSuchBucketPolicy")
+    assert posture.get_bucket_policy(s3, "logs") is None
+
+
+def test_other_errors_become_posture_errors():
+    s3 = MagicMock()
+    s3.get_bucket_versioning.side_effect = posture_error("AccessDenied")
+    with pytest.raises(posture.AnsiblePostureError, match="Failed to get bucket versioning"):
+        posture.read_bucket(s3, "logs")
+
+
+def test_readers_skip_calls_for_nothing_configured():
+    organizations, cloudwatch, logs = MagicMock(), MagicMock(), MagicMock()
+    assert posture.read_scp_targets(organizations, []) == {}
+    assert posture.read_alarms(cloudwatch, logs, [], "/trail") == {"alarms": {}, "metric_filters": []}
+    organizations.assert_not_called()
+    cloudwatch.get_paginator.assert_not_called()
+    logs.get_paginator.assert_not_called()
+
+
+def posture_error(code):
+    # pylint: disable-next=import-outside-toplevel
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": code}}, "Operation")
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_build_report():
+    org_checks = (
+        posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+        + bucket_results()
+        + posture.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)
+        + posture.scp_checks(SCPS, ATTACHED, TREE, MANAGEMENT)
+        + posture.alarm_checks([], {}, None, MANAGEMENT)
+    )
+    accounts = [
+        {"account_id": MANAGEMENT, "name": "mgmt", "role": "management"},
+        {"account_id": AUDIT, "name": "", "role": "log_archive"},
+        {"account_id": MEMBER, "name": "prod", "role": "member"},
+    ]
+    legacy = {"trails": [{"name": "old", "arn": "arn", "home_region": "us-east-1"}]}
+    per_account = {
+        account["account_id"]: posture.account_checks(
+            account, TREE, ORG, None, legacy if account["account_id"] == MEMBER else CLEAN, SCPS, ATTACHED
+        )
+        for account in accounts
+    }
+    report = posture.build_report(ORG, accounts, org_checks, per_account, TREE, "2026-01-01T00:00:00Z", max_lines=1)
+
+    assert [column["id"] for column in report["columns"]] == [
+        "account.org_trail",
+        "account.legacy_trails",
+        "account.scp_coverage",
+        "trail",
+        "bucket",
+        "kms_key",
+        "scps",
+        "alarms",
+    ]
+    management, audit, member = report["accounts"]
+    assert audit["name"] == "audit"  # the organization's name when the inventory gives none
+    assert [cell and cell["label"] for cell in management["cells"]] == [
+        "ok",
+        "ok",
+        "n/a",
+        "9/9",
+        None,
+        None,
+        "2/2",
+        "off",
+    ]
+    assert [cell and cell["status"] for cell in audit["cells"]] == [PASS, PASS, FAIL, None, MANUAL, PASS, None, None]
+    assert audit["cells"][4]["label"] == "8/9"
+    assert [cell and cell["status"] for cell in member["cells"]] == [PASS, FAIL, PASS, None, None, None, None, None]
+    assert member["status"] == FAIL and management["status"] == PASS and audit["status"] == FAIL
+    assert member["cells"][1]["detail"].startswith("[fail] No legacy account-level trails: 1 legacy trail(s): old")
+
+    summary = report["summary"]
+    assert summary["status"] == FAIL
+    assert (summary[FAIL], summary[MANUAL], summary[NOT_CONFIGURED], summary[NOT_APPLICABLE]) == (2, 1, 3, 1)
+    assert summary["checks"] == len(report["checks"]) == len(org_checks) + 9
+    assert (summary["accounts"], summary["accounts_covered"], summary["accounts_failing"]) == (3, 3, 2)
+    # An ACTIVE account the inventory does not list is named; a suspended one is not.
+    assert summary["accounts_not_in_inventory"] == []
+    lines = report["summary_lines"]
+    assert lines[0].startswith("Trailguard posture: FAIL - ")
+    assert lines[1] == "Accounts: 3 of 3 covered by the organization trail, 2 with failing checks"
+    assert lines[2].startswith(f"FAIL audit ({AUDIT}) - Both SCPs apply")  # failures first, then manual steps
+    assert lines[3] == "... and 2 more in the report"
+    assert report["organization"] == {
+        "id": ORG["Id"],
+        "management_account_id": MANAGEMENT,
+        "log_archive_account_id": AUDIT,
+    }
+
+
+def test_build_report_names_organization_accounts_missing_from_the_inventory():
+    accounts = [{"account_id": MANAGEMENT, "role": "management"}]
+    report = posture.build_report(ORG, accounts, [], {MANAGEMENT: []}, TREE, "now")
+    assert report["summary"]["accounts_not_in_inventory"] == [f"audit ({AUDIT})", f"prod ({MEMBER})"]
+    assert report["summary"]["status"] == PASS
+    assert report["accounts"][0]["cells"] == [None] * 8
+    assert "Not in the inventory, so not checked" in report["summary_lines"][2]
+
+
+def test_worst():
+    assert posture.worst([PASS, MANUAL, NOT_CONFIGURED]) == MANUAL
+    assert posture.worst([PASS, FAIL]) == FAIL
+    assert posture.worst([NOT_CONFIGURED, NOT_APPLICABLE]) == NOT_CONFIGURED
+    assert posture.worst([]) == NOT_APPLICABLE
+
+
+def test_every_check_has_a_known_group_and_columns_cover_the_groups():
+    groups = {group for group, _title, _controls in posture.CHECKS.values()}
+    assert groups == {"trail", "bucket", "kms_key", "scps", "alarms", "account"}
+    assert set(posture.GROUP_OWNERS) | {"account"} == groups
+    for group, _title, controls in posture.CHECKS.values():
+        assert all(control.startswith(("CIS ", "FSBP ")) for control in controls)
