@@ -26,7 +26,7 @@ def scenarios():
 
 def shard(names, count):
     """Greedy: heaviest first, each onto the lightest shard."""
-    shards = [[] for _ in range(count)]
+    shards = [[] for _shard in range(count)]
     loads = [0] * count
     for name in sorted(names, key=lambda n: (-WEIGHTS.get(n, 1), n)):
         lightest = loads.index(min(loads))
