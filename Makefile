@@ -107,8 +107,7 @@ sanity: setup
 # Scenarios run in two shards side by side, each against its own emulator (2 cores).
 .PHONY: molecule
 molecule: setup
-	$(BIN)/molecule reset --all >/dev/null  # else molecule skips prepare for scenarios it ran before
-	$(BIN)/python tools/molecule_shards.py --shards 2 -- $(EMULATOR) run -- $(BIN)/molecule test
+	$(BIN)/python tools/molecule_shards.py --shards 2 --molecule $(BIN)/molecule
 
 # ---------------------------------------------------------------- demo
 DEMO_DIR := $(BUILD)/demo

@@ -1,10 +1,11 @@
-"""Run the molecule scenarios in N shards side by side, each through its own command.
+"""Run every molecule scenario, in N shards side by side, each shard against its own emulator.
 
-    python tools/molecule_shards.py --shards 2 -- python tools/emulator.py run -- molecule test
+    python tools/molecule_shards.py --shards 2 --molecule .venv/bin/molecule
 
-appends `-s <scenario>` for every scenario of a shard to the command, so each
-shard gets its own emulator (tools/emulator.py run) and the machine's cores
-are used. The heaviest scenario (the whole playbook) goes first so the shards
+First `molecule reset` forgets what earlier runs left (else molecule skips the
+prepare step of a scenario it ran before). Then each shard runs
+`python tools/emulator.py run -- molecule test -s <scenario> ...`, so each has
+its own emulator and the machine's cores are used. The heaviest scenario (the whole playbook) goes first so the shards
 end close together. Each shard's output is printed whole when it ends; the
 exit code is non-zero if any shard failed.
 """
@@ -38,11 +39,14 @@ def shard(names, count):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shards", type=int, default=2)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
+    parser.add_argument("--molecule", default="molecule", help="the molecule executable")
     args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    names_all = scenarios()
+    reset = [args.molecule, "reset"] + [arg for name in names_all for arg in ("-s", name)]
+    subprocess.run(reset, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    command = [sys.executable, str(REPO / "tools" / "emulator.py"), "run", "--", args.molecule, "test"]
     running = []
-    for names in shard(scenarios(), args.shards):
+    for names in shard(names_all, args.shards):
         log = tempfile.TemporaryFile(mode="w+")  # pylint: disable=consider-using-with
         cmd = command + [arg for name in names for arg in ("-s", name)]
         print(f"molecule shard: {' '.join(names)}", flush=True)
