@@ -22,4 +22,13 @@ class FilterModule:
             "service_role_trust": policies.service_role_trust,
             "cloudtrail_logs_role_policy": policies.cloudtrail_logs_role_policy,
             "merge_policy": policies.merge_policy,
+            "alarm_topic_policy": policies.alarm_topic_policy,
+            "alarm_topic_key_policy": policies.alarm_topic_key_policy,
+            "siem_queue_policy": policies.siem_queue_policy,
+            "siem_key_policy": policies.siem_key_policy,
+            "siem_consumer_trust": policies.siem_consumer_trust,
+            "siem_consumer_policy": policies.siem_consumer_policy,
+            "mfa_required_policy": policies.mfa_required_policy,
+            "config_bucket_statements": policies.config_bucket_statements,
+            "config_kms_key_statements": policies.config_kms_key_statements,
         }

@@ -392,3 +392,270 @@ def merge_policy(existing, ours):
         kept = [kept]
     merged["Statement"].extend(s for s in kept if not str(s.get("Sid", "")).startswith(SID_PREFIX))
     return merged
+
+
+# ---------------------------------------------------------------- monitoring (issue 4)
+# Services that publish CIS alarms and tamper alerts to the alarm topic.
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+EVENTBRIDGE = "events.amazonaws.com"
+S3 = "s3.amazonaws.com"
+CONFIG = "config.amazonaws.com"
+
+# IAM actions a user needs to set up MFA and get an MFA session; everything else is denied without MFA.
+MFA_SELF_SERVICE_ACTIONS = [
+    "iam:ChangePassword",
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+    "sts:GetSessionToken",
+]
+
+# What the SIEM consumer role may do with the queue: read, delete and extend the visibility of messages.
+SIEM_QUEUE_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+
+
+def _arn_parts(arn):
+    """partition, service, region, account of an ARN."""
+    parts = arn.split(":")
+    return parts[1], parts[2], parts[3], parts[4]
+
+
+def _key_administration(account_id, partition):
+    """The key account's IAM policies administer the key (no other principal is named here)."""
+    return statement(
+        "KeyAdministration", "Allow", ["kms:*"], "*", principal={"AWS": f"arn:{partition}:iam::{account_id}:root"}
+    )
+
+
+def alarm_topic_policy(topic_arn):
+    """The alarm topic's policy: only this account's CloudWatch alarms and EventBridge rules may publish.
+
+    Each service may publish only for its own resources in the topic's account
+    (aws:SourceArn and aws:SourceAccount). Every other publisher is denied, even
+    an administrator of the account, so that no one can forge or drown an alarm.
+    """
+    partition, _service, region, account = _arn_parts(topic_arn)
+    from_account = {"aws:SourceAccount": account}
+    return policy_document(
+        [
+            statement(
+                "CloudWatchAlarmsPublish",
+                "Allow",
+                ["sns:Publish"],
+                [topic_arn],
+                principal={"Service": CLOUDWATCH},
+                conditions={
+                    "StringEquals": from_account,
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"},
+                },
+            ),
+            statement(
+                "EventBridgeRulesPublish",
+                "Allow",
+                ["sns:Publish"],
+                [topic_arn],
+                principal={"Service": EVENTBRIDGE},
+                conditions={
+                    "StringEquals": from_account,
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:events:{region}:{account}:rule/*"},
+                },
+            ),
+            # IAM principals carry no aws:SourceAccount, so they are denied too.
+            statement(
+                "DenyOtherPublishers",
+                "Deny",
+                ["sns:Publish"],
+                [topic_arn],
+                principal="*",
+                conditions={"StringNotEquals": from_account},
+            ),
+        ]
+    )
+
+
+def alarm_topic_key_policy(key_account_id, topic_arn, partition="aws"):
+    """The alarm topic's KMS key: CloudWatch and EventBridge of the account may use it for the one topic."""
+    return policy_document(
+        [
+            _key_administration(key_account_id, partition),
+            statement(
+                "AlarmPublishersUseKey",
+                "Allow",
+                ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "*",
+                principal={"Service": [CLOUDWATCH, EVENTBRIDGE]},
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": key_account_id,
+                        "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
+                    }
+                },
+            ),
+        ]
+    )
+
+
+def siem_queue_policy(queue_arn, bucket_name, partition="aws"):
+    """The SIEM queue's policy: only S3, for the log bucket, may send; every other sender is denied."""
+    bucket = bucket_arn(bucket_name, partition)
+    account = _arn_parts(queue_arn)[3]
+    return policy_document(
+        [
+            statement(
+                "LogBucketNotifications",
+                "Allow",
+                ["sqs:SendMessage"],
+                [queue_arn],
+                principal={"Service": S3},
+                conditions={"ArnLike": {"aws:SourceArn": bucket}, "StringEquals": {"aws:SourceAccount": account}},
+            ),
+            # A request without aws:SourceArn (any IAM principal) matches ArnNotLike, so it is denied.
+            statement(
+                "DenyOtherSenders",
+                "Deny",
+                ["sqs:SendMessage"],
+                [queue_arn],
+                principal="*",
+                conditions={"ArnNotLike": {"aws:SourceArn": bucket}},
+            ),
+        ]
+    )
+
+
+def siem_key_policy(key_account_id, queue_arns, partition="aws"):
+    """The SIEM queues' KMS key: S3 may encrypt notifications only for these queues (SQS encryption context)."""
+    return policy_document(
+        [
+            _key_administration(key_account_id, partition),
+            statement(
+                "S3EncryptNotifications",
+                "Allow",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                "*",
+                principal={"Service": S3},
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:sqs:arn": sorted(queue_arns)}},
+            ),
+        ]
+    )
+
+
+def siem_consumer_trust(principal_arns, external_id):
+    """Trust policy of the SIEM consumer role: the external principal(s), only with the external ID."""
+    principals = sorted(set([principal_arns] if isinstance(principal_arns, str) else principal_arns))
+    trust = statement(
+        "SiemAssumeRole",
+        "Allow",
+        ["sts:AssumeRole"],
+        "*",
+        principal={"AWS": principals[0] if len(principals) == 1 else principals},
+        conditions={"StringEquals": {"sts:ExternalId": external_id}},
+    )
+    del trust["Resource"]  # trust policies name no resource
+    return policy_document([trust])
+
+
+def siem_consumer_policy(
+    queue_arn, bucket_name, organization_id, log_key_arn, queue_key_arn, key_prefix="", partition="aws"
+):
+    """What the SIEM consumer role may do, and nothing more.
+
+    Read and delete messages of the one queue; read the organization's log
+    objects; decrypt the logs only through S3 and the messages only through SQS
+    (kms:ViaService), each with its own key.
+    """
+    region = _arn_parts(queue_arn)[2]
+    logs = f"{bucket_arn(bucket_name, partition)}/{_log_prefix(key_prefix)}/{organization_id}/*"
+    return policy_document(
+        [
+            statement("ReadQueue", "Allow", SIEM_QUEUE_ACTIONS, [queue_arn]),
+            statement("ReadLogs", "Allow", ["s3:GetObject"], [logs]),
+            statement(
+                "DecryptLogsThroughS3",
+                "Allow",
+                ["kms:Decrypt"],
+                [log_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            ),
+            statement(
+                "DecryptMessagesThroughSqs",
+                "Allow",
+                ["kms:Decrypt"],
+                [queue_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sqs.{region}.amazonaws.com"}},
+            ),
+        ]
+    )
+
+
+def mfa_required_policy(allowed_without_mfa=()):
+    """Group policy: without an MFA session, only MFA set-up (and `allowed_without_mfa`) is allowed.
+
+    BoolIfExists also catches long-term access keys, which carry no
+    aws:MultiFactorAuthPresent; they must get an MFA session with
+    sts:GetSessionToken first.
+    """
+    actions = sorted(set(MFA_SELF_SERVICE_ACTIONS) | set(allowed_without_mfa or ()))
+    deny = {
+        "Sid": f"{SID_PREFIX}DenyWithoutMFA",
+        "Effect": "Deny",
+        "NotAction": actions,
+        "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    }
+    return policy_document([deny])
+
+
+def config_bucket_statements(account_ids, bucket_name, key_prefix="", partition="aws"):
+    """Bucket policy statements for AWS Config delivery from `account_ids` (add them to the log bucket's policy).
+
+    Config may check the bucket and write only under its own account's prefix,
+    <prefix>/AWSLogs/<account>/Config/: the ${aws:SourceAccount} policy variable
+    in the resource ties each account to its own prefix.
+    """
+    bucket = bucket_arn(bucket_name, partition)
+    accounts = {"aws:SourceAccount": sorted(set(account_ids))}
+    return [
+        statement(
+            "ConfigAclCheck",
+            "Allow",
+            ["s3:GetBucketAcl"],
+            [bucket],
+            principal={"Service": CONFIG},
+            conditions={"StringEquals": accounts},
+        ),
+        statement(
+            "ConfigBucketExistenceCheck",
+            "Allow",
+            ["s3:ListBucket"],
+            [bucket],
+            principal={"Service": CONFIG},
+            conditions={"StringEquals": accounts},
+        ),
+        statement(
+            "ConfigWrite",
+            "Allow",
+            ["s3:PutObject"],
+            [f"{bucket}/{_log_prefix(key_prefix)}/${{aws:SourceAccount}}/Config/*"],
+            principal={"Service": CONFIG},
+            conditions={"StringEquals": dict(accounts, **{"s3:x-amz-acl": "bucket-owner-full-control"})},
+        ),
+    ]
+
+
+def config_kms_key_statements(account_ids):
+    """Key policy statements letting AWS Config of `account_ids` write to a bucket encrypted with the key."""
+    return [
+        statement(
+            "ConfigUseKey",
+            "Allow",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+            "*",
+            principal={"Service": CONFIG},
+            conditions={"StringEquals": {"aws:SourceAccount": sorted(set(account_ids))}},
+        )
+    ]
