@@ -46,7 +46,11 @@ def write_inventory(org):
     return inventory_dir / "hosts.yml"
 
 
-def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=()):
+# The demo turns every optional part on, AWS Config included.
+DEMO_EXTRA_VARS = ["-e", "trailguard_aws_config=true"]
+
+
+def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=tuple(DEMO_EXTRA_VARS)):
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra]
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
@@ -162,7 +166,7 @@ def main():
         print("==> posture report")
         report_dir = DEMO_DIR / "posture-report"
         code3, time3, _recap3 = run_playbook(
-            inventory, DEMO_DIR / "posture.log", env, playbook=POSTURE, extra=["-e", f"posture_output_dir={report_dir}"]
+            inventory, DEMO_DIR / "posture.log", env, playbook=POSTURE, extra=DEMO_EXTRA_VARS + ["-e", f"posture_output_dir={report_dir}"]
         )
         print("\n==> what now exists")
         print(summary(url, org))

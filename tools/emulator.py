@@ -41,6 +41,8 @@ EMULATOR_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_REGION": DEFAULT_REGION,
     "AWS_DEFAULT_REGION": DEFAULT_REGION,
+    # AWS-managed IAM policies (AWSCloudTrail_FullAccess, AWS_ConfigRole ...) exist in AWS; load them into moto too.
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
 }
 # Never let a developer's own AWS config leak into a test run.
 UNSET_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")

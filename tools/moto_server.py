@@ -92,9 +92,9 @@ def _patch_s3_object_lock_read_back():
 
 
 def _patch_cloudtrail_delegated_admin():
-    """Let CloudTrail have a delegated administrator, as in AWS.
+    """Let CloudTrail (and AWS Config) have a delegated administrator, as in AWS.
 
-    Adds CloudTrail to moto's allow-list for Organizations' delegated admins,
+    Adds CloudTrail and Config to moto's allow-list for Organizations' delegated admins,
     and implements CloudTrail's own Register/DeregisterOrganizationDelegatedAdmin
     (the documented way to register one) on top of the Organizations backend.
     """
@@ -102,8 +102,10 @@ def _patch_cloudtrail_delegated_admin():
     from moto.organizations.models import FakeDelegatedAdministrator
     from moto.organizations.models import organizations_backends
 
-    if CLOUDTRAIL_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
-        FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(CLOUDTRAIL_PRINCIPAL)
+    # AWS Config's organization aggregator needs a delegated admin for config.amazonaws.com too.
+    for principal in (CLOUDTRAIL_PRINCIPAL, "config.amazonaws.com"):
+        if principal not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
 
     def _organizations(self):
         return organizations_backends[self.current_account][self.partition]

@@ -132,6 +132,7 @@ def audit_bucket_policy(
     deny_insecure_transport=True,
     require_mfa_for_deletes=True,
     exempt_principal_arns=(),
+    config_account_ids=(),
 ):
     """The central log bucket's policy.
 
@@ -139,7 +140,8 @@ def audit_bucket_policy(
     pre-check) and AWSLogs/<org-id>/ (the organization's logs), only for the one
     trail (aws:SourceArn). Members may list and read only their own account's
     prefix. Requests without TLS, from outside the organization (other than AWS
-    services), and MFA-less deletes or retention changes are denied.
+    services), and MFA-less deletes or retention changes are denied. AWS Config
+    of `config_account_ids`, if any, may deliver under AWSLogs/<account>/Config/.
     """
     bucket = bucket_arn(bucket_name, partition)
     objects = f"{bucket}/*"
@@ -224,6 +226,8 @@ def audit_bucket_policy(
                 conditions=conditions,
             )
         )
+    if config_account_ids:
+        statements += config_bucket_statements(config_account_ids, bucket_name, key_prefix, partition)
     return policy_document(statements)
 
 
@@ -235,6 +239,7 @@ def kms_key_policy(
     region,
     partition="aws",
     cloudwatch_log_group_arn=None,
+    config_account_ids=(),
 ):
     """The trail key's policy.
 
@@ -242,7 +247,8 @@ def kms_key_policy(
     data keys only for the management account's trails (encryption context) and
     only on behalf of the one trail (aws:SourceArn). Principals in the
     organization may decrypt CloudTrail logs. CloudWatch Logs may use the key
-    for the one log group, when that group is encrypted with it.
+    for the one log group, when that group is encrypted with it. AWS Config of
+    `config_account_ids`, if any, may use it to deliver to the log bucket.
     """
     management_trails = f"arn:{partition}:cloudtrail:*:{management_account_id}:trail/*"
     trail_context = {"kms:EncryptionContext:aws:cloudtrail:arn": management_trails}
@@ -293,6 +299,8 @@ def kms_key_policy(
                 conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
             )
         )
+    if config_account_ids:
+        statements += config_kms_key_statements(config_account_ids)
     return policy_document(statements)
 
 
