@@ -266,3 +266,21 @@ class TestMergePolicy:
         before = json.dumps(self.ours, sort_keys=True)
         policies.merge_policy({"Statement": [{"Sid": "X"}]}, self.ours)
         assert json.dumps(self.ours, sort_keys=True) == before
+
+
+class TestConfigDelivery:
+    def test_bucket_policy_adds_config_statements_only_when_asked(self):
+        plain = by_sid(bucket_policy())
+        assert not [sid for sid in plain if "Config" in sid]
+        with_config = by_sid(bucket_policy(config_account_ids=[AUDIT, MGMT]))
+        added = {sid: s for sid, s in with_config.items() if sid not in plain}
+        assert added and all(s["Principal"] == {"Service": "config.amazonaws.com"} for s in added.values())
+        assert all(
+            sorted(s["Condition"]["StringEquals"]["aws:SourceAccount"]) == sorted([AUDIT, MGMT]) for s in added.values()
+        )
+
+    def test_key_policy_lets_config_use_the_key_only_when_asked(self):
+        args = dict(organization_id=ORG, management_account_id=MGMT, trail_arn=TRAIL, region="us-east-1")
+        assert "TrailguardConfigUseKey" not in by_sid(policies.kms_key_policy(AUDIT, **args))
+        use = by_sid(policies.kms_key_policy(AUDIT, config_account_ids=[MGMT], **args))["TrailguardConfigUseKey"]
+        assert use["Condition"] == {"StringEquals": {"aws:SourceAccount": [MGMT]}}
