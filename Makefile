@@ -81,7 +81,7 @@ setup-browser:
 
 .PHONY: harness
 harness: setup setup-browser
-	$(BIN)/pytest -q -p no:cacheprovider tests/harness
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/harness
 
 .PHONY: changelog-lint
 changelog-lint: setup
