@@ -17,17 +17,15 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import boto3
 import pytest
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+from support import add_legacy_trail, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -39,55 +37,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--window-size=1400,900",
 ]
-
-
-def ansible_env(url):
-    env = emulator.emulator_env(url)
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-    )
-    return env
-
-
-def playbook(url, inventory, name, *args, check=True):
-    result = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / name), *args],
-        capture_output=True,
-        text=True,
-        env=ansible_env(url),
-        cwd=REPO,
-        check=False,
-    )
-    if check:
-        assert result.returncode == 0, f"{name} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    return result
-
-
-def write_inventory(directory, org):
-    """inventory/hosts.yml's shape for the seeded organization, with the example group_vars."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "hosts.yml").write_text(yaml.safe_dump(seed_org.inventory_for(org), sort_keys=False))
-    (directory / "group_vars").symlink_to(REPO / "inventory" / "group_vars")
-    return directory / "hosts.yml"
-
-
-def add_legacy_trail(url, account_id):
-    """An account-level trail in the member, as a team might have made before the organization trail."""
-    sts = boto3.client("sts", endpoint_url=url)
-    creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
-    )["Credentials"]
-    session = boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=emulator.DEFAULT_REGION,
-    )
-    bucket = f"legacy-trail-{account_id}"
-    session.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
-    session.client("cloudtrail", endpoint_url=url).create_trail(Name="team-trail", S3BucketName=bucket)
 
 
 @pytest.fixture(scope="module")

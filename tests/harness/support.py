@@ -1,0 +1,85 @@
+"""What the harness tests share: the emulator's environment for Ansible, running a playbook, a static inventory.
+
+Every harness test runs against its own emulator (tools/emulator.py), never real AWS.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+
+import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+
+BIN = Path(sys.executable).parent
+ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
+
+
+def ansible_env(url, **extra):
+    """The environment a playbook needs to talk to the emulator at url (and nothing else)."""
+    env = emulator.emulator_env(url)
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    env.update(extra)
+    return env
+
+
+def playbook(url, inventory, name, *args, check=True, env=None):
+    """Run playbooks/<name> (or a path) against the emulator; with check=True, fail the test on a failed run."""
+    path = Path(name) if Path(name).is_absolute() else REPO / "playbooks" / name
+    result = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(path), *args],
+        capture_output=True,
+        text=True,
+        env=env or ansible_env(url),
+        cwd=REPO,
+        check=False,
+    )
+    if check:
+        assert result.returncode == 0, f"{name} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def write_inventory(directory, org, group_vars=REPO / "inventory" / "group_vars"):
+    """inventory/hosts.yml's shape for the seeded organization, with the example group_vars."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.yml").write_text(yaml.safe_dump(seed_org.inventory_for(org), sort_keys=False))
+    (directory / "group_vars").symlink_to(group_vars)
+    return directory / "hosts.yml"
+
+
+def member_session(url, account_id):
+    """A boto3 session in a member account, through the role the playbook assumes."""
+    creds = boto3.client("sts", endpoint_url=url).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
+    )["Credentials"]
+    return boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=emulator.DEFAULT_REGION,
+    )
+
+
+def add_legacy_trail(url, account_id, name="team-trail", region=None):
+    """An account-level trail in the member, as a team might have made before the organization trail."""
+    session = member_session(url, account_id)
+    region = region or emulator.DEFAULT_REGION
+    bucket = f"legacy-{name}-{account_id}"
+    s3 = session.client("s3", endpoint_url=url, region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    cloudtrail = session.client("cloudtrail", endpoint_url=url, region_name=region)
+    cloudtrail.create_trail(Name=name, S3BucketName=bucket)
+    cloudtrail.start_logging(Name=name)
+    return bucket
