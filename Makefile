@@ -30,6 +30,7 @@ help:
 	@echo "make demo    - set up, start the emulator, seed an organization, run the playbook, show the result"
 	@echo "make test    - every test tier: unit, policy, sanity, lint, molecule"
 	@echo "make unit | policy | sanity | lint | molecule | changelog-lint - one tier"
+	@echo "make build   - the collection tarball in .build/dist"
 	@echo "make clean   - remove .venv and .build"
 
 # ---------------------------------------------------------------- set-up
@@ -108,6 +109,14 @@ sanity: setup
 .PHONY: molecule
 molecule: setup
 	$(BIN)/python tools/molecule_shards.py --shards 2 --molecule $(BIN)/molecule
+
+# ---------------------------------------------------------------- build
+# The collection tarball (build_ignore in galaxy.yml keeps tests, tools, caches and virtualenvs out).
+DIST := $(BUILD)/dist
+.PHONY: build
+build: setup
+	mkdir -p $(DIST)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
 # ---------------------------------------------------------------- demo
 DEMO_DIR := $(BUILD)/demo

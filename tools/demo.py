@@ -2,15 +2,19 @@
 
 1. starts the emulator (tools/emulator.py) and seeds a demo organization
    (management, audit, DEMO_MEMBERS member accounts in nested OUs);
-2. runs playbooks/org_cloudtrail.yml against that organization, listed by the
+2. gives the first member its own (legacy) trail, as a team might have;
+3. runs playbooks/org_cloudtrail.yml against that organization, listed by the
    dynamic inventory inventory/organizations.yml (DEMO_INVENTORY=static: a
    generated static inventory in the shape of inventory/hosts.yml), then runs it
    again and checks that the second run changed nothing;
-3. prints a summary of what now exists, read back from the emulator;
-4. stops the emulator, unless KEEP_EMULATOR=1 (then it stays on
+4. writes the posture report (the legacy trail is red), runs the playbook with
+   the opt-in delete (-e trailguard_legacy_trails_action=delete), and writes the
+   report again: no red check is left; prints a summary and the report's path;
+5. stops the emulator, unless KEEP_EMULATOR=1 (then it stays on
    http://127.0.0.1:${EMULATOR_PORT:-5000} for a look around with the AWS CLI).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -137,6 +141,37 @@ def summary(url, org):
     return "\n".join(lines)
 
 
+def run_posture(inventory, output_dir, env):
+    return run_playbook(
+        inventory, output_dir.with_suffix(".log"), env, playbook=POSTURE,
+        extra=DEMO_EXTRA_VARS + ["-e", f"posture_output_dir={output_dir}"],
+    )
+
+
+def red_checks(report_dir):
+    """The failing checks of a posture report, as 'check id (account)'."""
+    report = json.loads((report_dir / "posture.json").read_text(encoding="utf-8"))
+    return [f"{item['id']} ({item['account_id'] or 'organization'})" for item in report["checks"] if item["status"] == "fail"]
+
+
+def add_legacy_trail(account_id):
+    """An account-level trail in a member, as a team might have made before the organization trail."""
+    url = os.environ["AWS_ENDPOINT_URL"]
+    creds = boto3.client("sts", endpoint_url=url).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="demo"
+    )["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    bucket = f"team-trail-{account_id}"
+    session.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+    cloudtrail = session.client("cloudtrail", endpoint_url=url)
+    cloudtrail.create_trail(Name="team-trail", S3BucketName=bucket)
+    cloudtrail.start_logging(Name="team-trail")
+
+
 def main():
     keep = os.environ.get("KEEP_EMULATOR") == "1"
     port = int(os.environ.get("EMULATOR_PORT") or (5000 if keep else emulator.free_port()))
@@ -155,7 +190,11 @@ def main():
             inventory = write_inventory(org)
         print(f"==> seeded organization {org['organization_id']} with {members} members; inventory {inventory}")
 
-        print("==> run 1: apply")
+        legacy_member = org["members"][0]
+        add_legacy_trail(legacy_member["account_id"])
+        print(f"==> gave member {legacy_member['name']} ({legacy_member['account_id']}) its own trail, team-trail")
+
+        print("==> run 1: apply (the legacy trail is reported, not touched)")
         code1, time1, _recap1 = run_playbook(inventory, DEMO_DIR / "run1.log", env)
         if code1:
             print(f"run 1 failed (exit {code1}); see {DEMO_DIR / 'run1.log'}")
@@ -163,19 +202,33 @@ def main():
         print("==> run 2: the same playbook again, which must change nothing")
         code2, time2, recap2 = run_playbook(inventory, DEMO_DIR / "run2.log", env)
         changed = sum(host["changed"] for host in recap2.values())
-        print("==> posture report")
-        report_dir = DEMO_DIR / "posture-report"
-        code3, time3, _recap3 = run_playbook(
-            inventory, DEMO_DIR / "posture.log", env, playbook=POSTURE, extra=DEMO_EXTRA_VARS + ["-e", f"posture_output_dir={report_dir}"]
-        )
-        print("\n==> what now exists")
-        print(summary(url, org))
-        print(f"\n==> posture report ({time3:.1f}s): {report_dir / 'posture.html'} and {report_dir / 'posture.json'}")
-        print(f"\n==> run 1: {time1:.1f}s; run 2: {time2:.1f}s, changed={changed} over {len(recap2)} accounts")
         if code2 or changed:
             print(f"run 2 was not clean (exit {code2}, changed={changed}); see {DEMO_DIR / 'run2.log'}")
             return code2 or 1
-        return code3
+
+        print("==> posture report, before: the legacy trail is red")
+        before_dir = DEMO_DIR / "posture-before"
+        code3, _time, _recap = run_posture(inventory, before_dir, env)
+        red_before = red_checks(before_dir)
+
+        print("==> run 3: opt in to deleting legacy trails (-e trailguard_legacy_trails_action=delete)")
+        code4, time4, recap4 = run_playbook(
+            inventory, DEMO_DIR / "run3.log", env, extra=DEMO_EXTRA_VARS + ["-e", "trailguard_legacy_trails_action=delete"]
+        )
+        print("==> posture report, after")
+        report_dir = DEMO_DIR / "posture-report"
+        code5, time5, _recap = run_posture(inventory, report_dir, env)
+        red_after = red_checks(report_dir)
+
+        print("\n==> what now exists")
+        print(summary(url, org))
+        print(f"\n==> run 1: {time1:.1f}s; run 2: {time2:.1f}s, changed={changed} over {len(recap2)} accounts")
+        print(f"==> run 3 (delete legacy trails): {time4:.1f}s, changed={sum(h['changed'] for h in recap4.values())}")
+        print(f"==> red checks before the delete: {red_before or 'none'}")
+        print(f"==> red checks after the delete:  {red_after or 'none'}")
+        print(f"==> posture report ({time5:.1f}s): {report_dir / 'posture.html'} and {report_dir / 'posture.json'}")
+        print(f"    (before the delete: {before_dir / 'posture.html'})")
+        return code3 or code4 or code5 or (1 if red_after else 0)
     finally:
         if keep:
             print(

@@ -9,11 +9,11 @@ Three layers, so that each can be tested on its own:
 
 * thin API wrappers for the reads that module_utils/cloudtrail.py,
   organizations.py and s3.py do not have yet (S3 bucket settings, KMS key
-  rotation and policy, CloudWatch alarms, Logs metric filters, STS AssumeRole),
+  rotation and policy, CloudWatch alarms, Logs metric filters),
   in the style of amazon.aws's iam.py: a getter returns None (lists: []) when
   the thing is missing, any other error becomes AnsiblePostureError;
-* readers that call the wrappers and return plain dicts (read_*), and
-  AccountSessions, which assumes each account's role once and hands out clients;
+* readers that call the wrappers and return plain dicts (read_*); the
+  per-account fan-out (AccountSessions, scan_accounts) is in accounts.py;
 * pure check functions (*_checks) that turn what was read and what was
   expected into check results, and build_report, which assembles them into the
   report: a flat list of checks, an accounts x columns matrix and a summary.
@@ -24,8 +24,6 @@ serves), account_id and resource. Status is one of STATUSES; only FAIL is red.
 """
 
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -54,7 +52,6 @@ NOT_APPLICABLE = "not_applicable"
 STATUSES = (FAIL, MANUAL, PASS, NOT_CONFIGURED, NOT_APPLICABLE)
 
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
-SESSION_NAME = "trailguard-posture"
 
 
 def cis(*pairs):
@@ -193,11 +190,6 @@ def check(spec, status, detail, account_id=None, resource=None, check_id=None, t
     }
 
 
-def error_text(error):
-    """An AnsibleAWSError as one line: what failed and AWS's reason."""
-    return str(error).replace("\n", " ")
-
-
 # ---------------------------------------------------------------- API wrappers
 
 
@@ -227,13 +219,6 @@ class PostureErrorHandler(AWSErrorHandler):
 
 # KMS throttles with ThrottlingException, which is not in AWSRetry's default list.
 posture_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
-
-
-@PostureErrorHandler.common_error_handler("assume role")
-@posture_retry
-def assume_role(sts_client, role_arn, session_name=SESSION_NAME):
-    """Temporary credentials (the Credentials dict) for the role."""
-    return sts_client.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
 
 
 @PostureErrorHandler.list_error_handler("get bucket versioning")
@@ -315,43 +300,6 @@ def describe_metric_filters(client, log_group_name):
 
 
 # ---------------------------------------------------------------- sessions and readers
-
-
-class AccountSessions:
-    """Clients in any account of the organization, from one AssumeRole per account.
-
-    `make_client(service, region, credentials)` builds a client; credentials is
-    None for the caller's own (the management account's). Thread-safe: the
-    per-account scan runs in a thread pool.
-    """
-
-    def __init__(self, make_client, sts_client, management_account_id, partition="aws", role_name=None):
-        self._make_client = make_client
-        self._sts = sts_client
-        self._management = management_account_id
-        self._partition = partition
-        self._role_name = role_name
-        self._credentials = {}
-        self._lock = threading.Lock()
-
-    def role_arn(self, account):
-        if account.get("role_arn"):
-            return account["role_arn"]
-        role_name = account.get("role_name") or self._role_name
-        return f"arn:{self._partition}:iam::{account['account_id']}:role/{role_name}"
-
-    def credentials(self, account):
-        """None for the management account, else the assumed role's credentials (assumed once)."""
-        account_id = account["account_id"]
-        if account_id == self._management:
-            return None
-        with self._lock:
-            if account_id not in self._credentials:
-                self._credentials[account_id] = assume_role(self._sts, self.role_arn(account))
-            return self._credentials[account_id]
-
-    def client(self, account, service, region=None):
-        return self._make_client(service, region, self.credentials(account))
 
 
 def read_trail(client, name):
@@ -446,41 +394,6 @@ def read_alarms(cloudwatch_client, logs_client, names, log_group_name):
     alarms = {alarm["AlarmName"]: alarm for alarm in describe_alarms(cloudwatch_client, list(names))} if names else {}
     filters = describe_metric_filters(logs_client, log_group_name) if names and log_group_name else []
     return {"alarms": alarms, "metric_filters": filters}
-
-
-def own_trails(trails, account_id, organization_trail_arn):
-    """The account's own trails (legacy, account-level) among ListTrails' answer.
-
-    A member account's ListTrails also shows the organization trail, which
-    belongs to the management account: only trails whose ARN names this
-    account are its own, and the organization trail itself is never legacy.
-    """
-    found = {}
-    for trail in trails:
-        arn = trail.get("TrailARN", "")
-        parts = arn.split(":")
-        if len(parts) > 4 and parts[4] == account_id and arn != organization_trail_arn:
-            found[arn] = {"name": trail.get("Name"), "arn": arn, "home_region": trail.get("HomeRegion") or parts[3]}
-    return sorted(found.values(), key=lambda item: item["arn"])
-
-
-def scan_accounts(accounts, scan_one, max_workers):
-    """scan_one(account) for every account in a bounded thread pool, results in input order.
-
-    An AWS error in one account (a role that cannot be assumed, say) becomes
-    {"error": ...} for that account instead of failing the whole report.
-    """
-
-    def guarded(account):
-        try:
-            return scan_one(account)
-        except AnsibleAWSError as e:
-            return {"error": error_text(e)}
-
-    if not accounts:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts)))) as pool:
-        return list(pool.map(guarded, accounts))
 
 
 # ---------------------------------------------------------------- pure checks: helpers

@@ -382,6 +382,11 @@ import datetime
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import AccountSessions
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import AnsibleAccountsError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import client_maker
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import own_trails
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import scan_accounts
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import list_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
@@ -389,7 +394,6 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import management_caller_error
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import AccountSessions
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import AnsiblePostureError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import account_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import alarm_checks
@@ -397,14 +401,12 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture impo
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import build_report
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import key_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import organization_trail_problem
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import own_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_alarms
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_bucket
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_organization_tree
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_scp_targets
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import scan_accounts
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import scp_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import trail_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import AnsibleS3Error
@@ -631,15 +633,8 @@ def main():
     if error:
         module.fail_json(msg=error)
 
-    def make_client(service, region=None, credentials=None):
-        kwargs = {"region": region} if region else {}
-        if credentials:
-            kwargs.update(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            )
-        return module.client(service, retry_decorator=AWSRetry.jittered_backoff(), **kwargs)
+    # One boto3 session for every account's clients: see accounts.client_maker.
+    make_client = client_maker(module, AWSRetry.jittered_backoff())
 
     clients = {service: make_client(service) for service in ("organizations", "cloudtrail", "cloudwatch", "logs")}
     sts_client = make_client("sts")
@@ -654,7 +649,13 @@ def main():
             role_name=module.params["assume_role_name"],
         )
         report = posture(module.params, clients, sessions, caller, module.region, now)
-    except (AnsibleCloudTrailError, AnsibleOrganizationsError, AnsiblePostureError, AnsibleS3Error) as e:
+    except (
+        AnsibleAccountsError,
+        AnsibleCloudTrailError,
+        AnsibleOrganizationsError,
+        AnsiblePostureError,
+        AnsibleS3Error,
+    ) as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, report=report)
 

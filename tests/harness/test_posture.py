@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import add_legacy_trail, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+from support import add_legacy_trail, member_session, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -77,6 +77,10 @@ def test_the_json_report_has_only_the_legacy_trail_in_red(posture_run):
     legacy = next(item for item in report["checks"] if item["status"] == "fail")
     assert legacy["detail"].startswith("1 legacy trail(s): team-trail (us-east-1).")
 
+    # The alarms the example configuration turns on (cis_monitoring) are expected, and present.
+    alarms = next(item for item in report["checks"] if item["id"] == "alarms.present")
+    assert alarms["status"] == "pass" and alarms["detail"].startswith("16 alarms"), alarms
+
     # Everything else is green, except what cannot or need not be: MFA Delete is a manual step (issue 9),
     # the settings the example configuration leaves off are grey, and no SCP applies to the management account.
     not_green = sorted(
@@ -84,7 +88,6 @@ def test_the_json_report_has_only_the_legacy_trail_in_red(posture_run):
     )
     assert not_green == [
         ("account.scp_coverage", "not_applicable"),
-        ("alarms.present", "not_configured"),
         ("bucket.mfa_delete", "manual"),
         ("bucket.object_lock", "not_configured"),
         ("trail.s3_data_events", "not_configured"),
@@ -201,3 +204,39 @@ def test_chromium_renders_the_matrix(posture_run, tmp_path):
     assert parser.rows[org["log_archive"]["account_id"]]["bucket"] == "manual"
     assert parser.rows[org["log_archive"]["account_id"]]["kms_key"] == "pass"
     assert parser.verdict.strip().startswith("FAIL")
+
+
+def test_an_opt_in_delete_removes_the_legacy_trail_and_the_report_turns_green(posture_run, tmp_path):
+    """Runs last in this file: it changes the organization the other tests read."""
+    url, inventory = posture_run["url"], posture_run["inventory"]
+    member = posture_run["legacy_member"]
+    # Only the legacy-trail part matters here; the monitoring parts are already in place and unchanged.
+    run = playbook(
+        url,
+        inventory,
+        "org_cloudtrail.yml",
+        "-e",
+        "trailguard_legacy_trails_action=delete",
+        "-e",
+        "trailguard_cis_monitoring=false",
+        "-e",
+        "trailguard_siem_kit=false",
+        "-e",
+        "trailguard_access_groups=false",
+    )
+    assert f"{member['name']} ({member['account_id']}): trail team-trail in us-east-1" in run.stdout
+    assert "Action delete: deleted." in run.stdout
+    cloudtrail = member_session(url, member["account_id"]).client("cloudtrail", endpoint_url=url)
+    assert cloudtrail.describe_trails(includeShadowTrails=False)["trailList"] == []
+    # The trail's bucket, and its logs, are kept.
+    s3 = member_session(url, member["account_id"]).client("s3", endpoint_url=url)
+    assert f"legacy-team-trail-{member['account_id']}" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    playbook(url, inventory, "posture.yml", "-e", f"posture_output_dir={tmp_path}")
+    report = json.loads((tmp_path / "posture.json").read_text())
+    assert [item for item in report["checks"] if item["status"] == "fail"] == []
+    legacy = next(
+        item for item in report["checks"] if item["id"] == "account.legacy_trails" and item["account_id"] == member["account_id"]
+    )
+    assert legacy["status"] == "pass"
+
