@@ -30,6 +30,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import describe_kms_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import find_trail
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
@@ -261,13 +262,6 @@ def get_object_lock_configuration(client, bucket):
     return client.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
 
 
-@PostureErrorHandler.list_error_handler("describe KMS key")
-@posture_retry
-def describe_key(client, key_id):
-    """KeyMetadata of the key a key ID, ARN, alias or alias ARN names, or None."""
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
-
-
 @PostureErrorHandler.common_error_handler("get key rotation status")
 @posture_retry
 def get_key_rotation_status(client, key_id):
@@ -333,7 +327,7 @@ def read_bucket(client, name):
 
 def read_key(client, key_id):
     """The key's metadata, rotation and policy; {"metadata": None} when there is no such key."""
-    metadata = describe_key(client, key_id)
+    metadata = describe_kms_key(client, key_id)
     if not metadata:
         return {"metadata": None}
     return {
