@@ -304,15 +304,21 @@ def kms_key_policy(
     return policy_document(statements)
 
 
-def scp_deny_trail_tampering(exempt_principal_arns=()):
-    """SCP: no one in a member account may stop, delete or re-point a trail."""
+def scp_deny_trail_tampering(exempt_principal_arns=(), trail_arns=()):
+    """SCP: no one in a member account may stop, delete or re-point the protected trails.
+
+    trail_arns: the trails protected, for example the organization trail's ARN with its region as `*`
+    (its copies in every region). Empty means every trail, members' own trails included; the main
+    playbook protects the organization trail only, so that member accounts' own (legacy) trails can
+    still be stopped or deleted when the playbook is asked to.
+    """
     return policy_document(
         [
             statement(
                 "DenyCloudTrailTampering",
                 "Deny",
                 TRAIL_TAMPERING_ACTIONS,
-                "*",
+                list(trail_arns) or "*",
                 conditions=_exemption(exempt_principal_arns),
             )
         ]

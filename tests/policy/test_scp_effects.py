@@ -34,9 +34,14 @@ LOG_OBJECT = f"{BUCKET_ARN}/AWSLogs/{ORG_ID}/{MEMBER_A}/CloudTrail/{REGION}/2026
 OTHER_BUCKET_ARN = f"arn:aws:s3:::workload-data-{MEMBER_A}"
 OTHER_KEY_ARN = f"arn:aws:kms:{REGION}:{MEMBER_A}:key/6c1e2a7b-0d4f-4e3a-9b8c-7d6e5f4a3b2c"
 MEMBER_TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{MEMBER_A}:trail/trailguard"
+# The main playbook protects the organization trail, in every region, and leaves members' own trails alone.
+PROTECTED_TRAILS = [TRAIL_ARN.replace(f":{REGION}:", ":*:")]
 
 ROOT_SCPS = [
-    ("TrailguardDenyTrailTampering", policies.scp_deny_trail_tampering(exempt_principal_arns=EXEMPT)),
+    (
+        "TrailguardDenyTrailTampering",
+        policies.scp_deny_trail_tampering(exempt_principal_arns=EXEMPT, trail_arns=PROTECTED_TRAILS),
+    ),
     (
         "TrailguardProtectLogArchive",
         policies.scp_protect_log_archive(BUCKET, KEY_ARN, key_alias=KEY_ALIAS, exempt_principal_arns=EXEMPT),
@@ -93,17 +98,26 @@ def tampering_cases():
     for action in policies.TRAIL_TAMPERING_ACTIONS:
         cases += [
             Case(
-                f"{action} in a member account",
-                in_member(action, MEMBER_TRAIL_ARN),
+                f"{action} on the organization trail from a member account",
+                in_member(action, TRAIL_ARN),
                 EXPLICIT,
                 denied_by={"scp"},
                 sid="TrailguardDenyCloudTrailTampering",
             ),
             Case(
-                f"{action} by the break-glass role",
-                in_member(action, MEMBER_TRAIL_ARN, principal=role(MEMBER_A, "TrailguardBreakGlass")),
+                f"{action} on the organization trail's copy in another region",
+                in_member(action, TRAIL_ARN.replace(f":{REGION}:", ":eu-west-1:")),
+                EXPLICIT,
+                denied_by={"scp"},
+                sid="TrailguardDenyCloudTrailTampering",
+            ),
+            Case(
+                f"{action} on the organization trail by the break-glass role",
+                in_member(action, TRAIL_ARN, principal=role(MEMBER_A, "TrailguardBreakGlass")),
                 ALLOWED,
             ),
+            # A member's own (legacy) trail stays the member's: the legacy-trail clean-up needs that.
+            Case(f"{action} on the member's own trail", in_member(action, MEMBER_TRAIL_ARN), ALLOWED),
         ]
     return cases
 

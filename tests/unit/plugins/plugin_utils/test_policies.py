@@ -182,6 +182,11 @@ class TestServiceControlPolicies:
         }
         assert "Condition" not in deny
 
+    def test_trail_tampering_can_protect_only_the_organization_trail(self):
+        org_trail = "arn:aws:cloudtrail:*:111111111111:trail/acme-organization-trail"
+        deny = by_sid(policies.scp_deny_trail_tampering(trail_arns=[org_trail]))["TrailguardDenyCloudTrailTampering"]
+        assert deny["Resource"] == org_trail
+
     def test_break_glass_exemption(self):
         deny = policies.scp_deny_trail_tampering(["arn:aws:iam::*:role/BreakGlass"])["Statement"][0]
         assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/BreakGlass"]}}
