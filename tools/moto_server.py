@@ -211,6 +211,26 @@ def _patch_s3_acl_on_bucket_owner_enforced():
     S3Backend.put_object_acl = put_object_acl
 
 
+def _patch_ec2_regions_of_the_callers_partition():
+    """DescribeRegions lists only the regions of the caller's partition, as in AWS.
+
+    Stock moto also lists the GovCloud and China regions. An account of the aws
+    partition never sees those, and with IAM enforcement on moto refuses its
+    credentials there (InvalidClientTokenId), so a scan of "every enabled region"
+    would fail in the emulator where it works in AWS.
+    """
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from moto.utilities.utils import get_partition
+
+    original = RegionsAndZonesBackend.describe_regions
+
+    def describe_regions(self, region_names=None):
+        partition = get_partition(self.region_name)
+        return [region for region in original(self, region_names) if get_partition(region.name) == partition]
+
+    RegionsAndZonesBackend.describe_regions = describe_regions
+
+
 def patch_moto():
     _patch_s3_acl_on_bucket_owner_enforced()
     _patch_s3_notification_filters()
@@ -218,6 +238,7 @@ def patch_moto():
     _patch_s3_object_lock_read_back()
     _patch_cloudtrail_delegated_admin()
     _patch_cloudtrail_replace_semantics()
+    _patch_ec2_regions_of_the_callers_partition()
 
 
 def main(argv=None):
