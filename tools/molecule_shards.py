@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # Rough relative cost of a scenario (how many full playbook runs it makes); unlisted ones count 1.
-WEIGHTS = {"playbook": 5, "role_audit_bucket": 2, "role_trail": 2, "posture": 3}
+WEIGHTS = {"playbook": 3, "role_audit_bucket": 2, "role_trail": 2, "posture": 3}
 
 
 def scenarios():
