@@ -145,7 +145,10 @@ def stop(state_dir=DEFAULT_STATE_DIR):
             pass
         time.sleep(0.1)
     else:
-        os.killpg(pid, signal.SIGKILL)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # it exited between the last look and now
     return True
 
 

@@ -2,11 +2,19 @@
 
 Tests use it to prove that a check-mode run or a rejected input changed
 nothing (snapshot before == snapshot after), and to read back what a run
-built. It reads the organization from the management account and every
-account's trails, buckets, keys, log groups and roles through the
-OrganizationAccountAccessRole, like the playbook does.
+built. It reads the organization (SCPs and their attachments included) from
+the management account and, through the OrganizationAccountAccessRole like the
+playbook does, every account's trails, buckets (lifecycle and notifications
+included), KMS keys and aliases, log groups with their metric filters, alarms,
+EventBridge rules, SNS topics, SQS queues, IAM roles, groups and policies.
 
-    python tools/snapshot.py [--output FILE]
+normalize() turns a snapshot into one that two runs on two emulators seeded the
+same way share: account IDs become the accounts' names, the organization, root,
+OU and KMS key IDs and the endpoint's port become placeholders, and lists are
+sorted. Things that could be duplicated are listed, not merged, so that a
+duplicate (a second key for one purpose, a second SCP of one name) shows.
+
+    python tools/snapshot.py [--normalize] [--output FILE]
 
 Only talks to the emulator in AWS_ENDPOINT_URL (set by tools/emulator.py).
 """
@@ -14,6 +22,7 @@ Only talks to the emulator in AWS_ENDPOINT_URL (set by tools/emulator.py).
 import argparse
 import json
 import os
+import re
 import sys
 
 import boto3
@@ -56,6 +65,20 @@ def _json(text):
     return json.loads(text) if isinstance(text, str) and text else text
 
 
+def _pages(client, operation, key, **kwargs):
+    return client.get_paginator(operation).paginate(**kwargs).build_full_result().get(key, [])
+
+
+def _unique(mapping, name):
+    """name, or "name (duplicate N)" when mapping has it already: a duplicate must show, not overwrite."""
+    if name not in mapping:
+        return name
+    count = 2
+    while f"{name} (duplicate {count})" in mapping:
+        count += 1
+    return f"{name} (duplicate {count})"
+
+
 def organization_state(client):
     org = _try(client("organizations").describe_organization)
     if not org:
@@ -63,10 +86,10 @@ def organization_state(client):
     orgs = client("organizations")
     policies = {}
     for policy_type in ("SERVICE_CONTROL_POLICY",):
-        for policy in orgs.list_policies(Filter=policy_type)["Policies"]:
+        for policy in _pages(orgs, "list_policies", "Policies", Filter=policy_type):
             content = orgs.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
-            targets = orgs.list_targets_for_policy(PolicyId=policy["Id"])["Targets"]
-            policies[policy["Name"]] = {
+            targets = _pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
+            policies[_unique(policies, policy["Name"])] = {
                 "aws_managed": policy["AwsManaged"],
                 "content": _json(content),
                 "targets": sorted(t["TargetId"] for t in targets),
@@ -80,10 +103,14 @@ def organization_state(client):
         ),
         "cloudtrail_delegated_admins": sorted(a["Id"] for a in admins.get("DelegatedAdministrators", [])),
         "roots": [
-            {"id": r["Id"], "policy_types": sorted(t["Type"] for t in r.get("PolicyTypes", []) if t["Status"] == "ENABLED")}
+            {
+                "id": r["Id"],
+                "policy_types": sorted(t["Type"] for t in r.get("PolicyTypes", []) if t["Status"] == "ENABLED"),
+            }
             for r in orgs.list_roots()["Roots"]
         ],
         "policies": policies,
+        "accounts": {account["Id"]: account["Name"] for account in _pages(orgs, "list_accounts", "Accounts")},
     }
 
 
@@ -114,7 +141,9 @@ def buckets_state(client):
         name = bucket["Name"]
         buckets[name] = {
             "versioning": s3.get_bucket_versioning(Bucket=name).get("Status"),
-            "encryption": _try(s3.get_bucket_encryption, Bucket=name, missing={}).get("ServerSideEncryptionConfiguration"),
+            "encryption": _try(s3.get_bucket_encryption, Bucket=name, missing={}).get(
+                "ServerSideEncryptionConfiguration"
+            ),
             "public_access_block": _try(s3.get_public_access_block, Bucket=name, missing={}).get(
                 "PublicAccessBlockConfiguration"
             ),
@@ -122,7 +151,9 @@ def buckets_state(client):
             "policy": _json(_try(s3.get_bucket_policy, Bucket=name, missing={}).get("Policy")),
             "lifecycle": _try(s3.get_bucket_lifecycle_configuration, Bucket=name, missing={}).get("Rules"),
             "logging": s3.get_bucket_logging(Bucket=name).get("LoggingEnabled"),
-            "object_lock": _try(s3.get_object_lock_configuration, Bucket=name, missing={}).get("ObjectLockConfiguration"),
+            "object_lock": _try(s3.get_object_lock_configuration, Bucket=name, missing={}).get(
+                "ObjectLockConfiguration"
+            ),
             "notification": {
                 k: v
                 for k, v in s3.get_bucket_notification_configuration(Bucket=name).items()
@@ -173,6 +204,156 @@ def roles_state(client):
     return roles
 
 
+def customer_keys_state(client):
+    """Every customer managed key with its aliases: a key left without an alias (an orphan) shows here."""
+    kms = client("kms")
+    aliases = {}
+    for alias in _pages(kms, "list_aliases", "Aliases"):
+        if "TargetKeyId" in alias:
+            aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
+    keys = []
+    for key in _pages(kms, "list_keys", "Keys"):
+        metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if metadata.get("KeyManager") != "CUSTOMER":
+            continue
+        tags = _pages(kms, "list_resource_tags", "Tags", KeyId=key["KeyId"])
+        keys.append(
+            {
+                "id": key["KeyId"],
+                "aliases": sorted(aliases.get(key["KeyId"], [])),
+                "description": metadata.get("Description"),
+                "state": metadata["KeyState"],
+                "tags": {tag["TagKey"]: tag["TagValue"] for tag in tags},
+            }
+        )
+    return sorted(keys, key=lambda item: (item["aliases"], item["description"] or "", item["id"]))
+
+
+def metric_filters_state(client):
+    logs = client("logs")
+    filters = {}
+    for group in _pages(logs, "describe_log_groups", "logGroups"):
+        for item in _pages(logs, "describe_metric_filters", "metricFilters", logGroupName=group["logGroupName"]):
+            filters[_unique(filters, f"{group['logGroupName']}:{item['filterName']}")] = {
+                "pattern": item.get("filterPattern"),
+                "metrics": [
+                    {
+                        key: value
+                        for key, value in metric.items()
+                        if key in ("metricName", "metricNamespace", "metricValue")
+                    }
+                    for metric in item.get("metricTransformations", [])
+                ],
+            }
+    return filters
+
+
+def alarms_state(client):
+    alarms = {}
+    for alarm in _pages(client("cloudwatch"), "describe_alarms", "MetricAlarms"):
+        alarms[_unique(alarms, alarm["AlarmName"])] = {
+            key: alarm.get(key)
+            for key in (
+                "AlarmDescription",
+                "MetricName",
+                "Namespace",
+                "Statistic",
+                "ComparisonOperator",
+                "Threshold",
+                "Period",
+                "EvaluationPeriods",
+                "TreatMissingData",
+                "AlarmActions",
+                "ActionsEnabled",
+            )
+        }
+    return alarms
+
+
+def event_rules_state(client):
+    events = client("events")
+    rules = {}
+    for rule in _pages(events, "list_rules", "Rules"):
+        targets = _pages(events, "list_targets_by_rule", "Targets", Rule=rule["Name"])
+        rules[_unique(rules, rule["Name"])] = {
+            "state": rule.get("State"),
+            "description": rule.get("Description"),
+            "pattern": _json(rule.get("EventPattern")),
+            "targets": [{"id": target["Id"], "arn": target["Arn"]} for target in targets],
+        }
+    return rules
+
+
+def topics_state(client):
+    sns = client("sns")
+    topics = {}
+    for topic in _pages(sns, "list_topics", "Topics"):
+        arn = topic["TopicArn"]
+        attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        subscriptions = _pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn)
+        topics[_unique(topics, arn.rsplit(":", 1)[-1])] = {
+            "display_name": attributes.get("DisplayName"),
+            "policy": _json(attributes.get("Policy")),
+            "kms_master_key_id": attributes.get("KmsMasterKeyId"),
+            "subscriptions": sorted(f"{item['Protocol']}:{item['Endpoint']}" for item in subscriptions),
+            "tags": {tag["Key"]: tag["Value"] for tag in sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])},
+        }
+    return topics
+
+
+QUEUE_ATTRIBUTES = (
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "MessageRetentionPeriod",
+    "VisibilityTimeout",
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+)
+
+
+def queues_state(client):
+    sqs = client("sqs")
+    queues = {}
+    for url in _pages(sqs, "list_queues", "QueueUrls"):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        queue = {key: attributes.get(key) for key in QUEUE_ATTRIBUTES}
+        queue["policy"] = _json(attributes.get("Policy"))
+        queue["redrive_policy"] = _json(attributes.get("RedrivePolicy"))
+        queue["tags"] = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+        queues[_unique(queues, url.rsplit("/", 1)[-1])] = queue
+    return queues
+
+
+def groups_state(client):
+    iam = client("iam")
+    groups = {}
+    for group in _pages(iam, "list_groups", "Groups"):
+        name = group["GroupName"]
+        groups[name] = {
+            "path": group["Path"],
+            "managed_policies": sorted(
+                item["PolicyArn"]
+                for item in _pages(iam, "list_attached_group_policies", "AttachedPolicies", GroupName=name)
+            ),
+            "inline_policies": {
+                policy: _json(iam.get_group_policy(GroupName=name, PolicyName=policy)["PolicyDocument"])
+                for policy in _pages(iam, "list_group_policies", "PolicyNames", GroupName=name)
+            },
+            "users": sorted(user["UserName"] for user in _pages(iam, "get_group", "Users", GroupName=name)),
+        }
+    return groups
+
+
+def managed_policies_state(client):
+    """The account's own managed IAM policies (name -> path), duplicates shown."""
+    policies = {}
+    for policy in _pages(client("iam"), "list_policies", "Policies", Scope="Local"):
+        policies[_unique(policies, policy["PolicyName"])] = policy["Path"]
+    return policies
+
+
 def snapshot():
     management = boto3.client("sts", endpoint_url=_endpoint()).get_caller_identity()["Account"]
     mgmt_client = _session(management, management)
@@ -188,15 +369,63 @@ def snapshot():
             "keys": keys_state(client),
             "log_groups": log_groups_state(client),
             "roles": roles_state(client),
+            "customer_keys": customer_keys_state(client),
+            "metric_filters": metric_filters_state(client),
+            "alarms": alarms_state(client),
+            "event_rules": event_rules_state(client),
+            "topics": topics_state(client),
+            "queues": queues_state(client),
+            "groups": groups_state(client),
+            "managed_policies": managed_policies_state(client),
         }
     return json.loads(json.dumps(state, default=str, sort_keys=True))
+
+
+ENDPOINT = re.compile(r"https?://(127\.0\.0\.1|localhost)(:\d+)?")
+# Not \b around IDs: a log stream's name puts an underscore (a word character) right after an account or
+# organization ID.
+ORGANIZATION_ID = re.compile(r"(?<![\w-])o-[a-z0-9]{10,32}(?![a-z0-9])")
+ROOT_ID = re.compile(r"(?<![\w-])r-[a-z0-9]{4,32}(?![a-z0-9])")
+OU_ID = re.compile(r"(?<![\w-])ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}(?![a-z0-9])")
+UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+
+def normalize(state):
+    """The snapshot with generated IDs replaced by stable names and lists sorted (see the module's docstring)."""
+    names = dict(state.get("organization", {}).get("accounts") or {})
+    names.setdefault(state["management_account_id"], "management")
+    key_labels = {}
+    for account in state["accounts"].values():
+        for key in account.get("customer_keys", []):
+            key_labels[key["id"]] = f"<key:{(key['aliases'] or ['unaliased'])[0]}>"
+    account_id = re.compile(r"(?<!\d)(" + "|".join(map(re.escape, names)) + r")(?!\d)") if names else None
+
+    def text(value):
+        value = ENDPOINT.sub("<endpoint>", value)
+        value = UUID.sub(lambda match: key_labels.get(match.group(0), "<uuid>"), value)
+        if account_id:
+            value = account_id.sub(lambda match: f"<account:{names[match.group(1)]}>", value)
+        value = OU_ID.sub("<ou>", value)
+        value = ROOT_ID.sub("<root>", value)
+        return ORGANIZATION_ID.sub("<organization>", value)
+
+    def walk(value):
+        if isinstance(value, dict):
+            return {text(key): walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return sorted((walk(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+        return text(value) if isinstance(value, str) else value
+
+    return walk(state)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", help="write the JSON here instead of standard output")
+    parser.add_argument("--normalize", action="store_true", help="stable names instead of generated IDs")
     args = parser.parse_args(argv)
-    text = json.dumps(snapshot(), indent=2, sort_keys=True)
+    state = snapshot()
+    text = json.dumps(normalize(state) if args.normalize else state, indent=2, sort_keys=True)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
