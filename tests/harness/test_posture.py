@@ -239,4 +239,3 @@ def test_an_opt_in_delete_removes_the_legacy_trail_and_the_report_turns_green(po
         item for item in report["checks"] if item["id"] == "account.legacy_trails" and item["account_id"] == member["account_id"]
     )
     assert legacy["status"] == "pass"
-

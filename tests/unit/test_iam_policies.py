@@ -113,7 +113,7 @@ def test_the_mfa_object_statement_is_what_answers_the_escalation_findings():
 def test_parliament_reports_what_it_is_relied_on_for():
     def issues(**statement):
         text = json.dumps({"Version": "2012-10-17", "Statement": [dict({"Effect": "Allow"}, **statement)]})
-        return {issue for issue, _ in findings(text)}
+        return {issue for issue, _detail in findings(text)}
 
     assert issues(Action="cloudtrail:CreateTrails", Resource="*") == {"UNKNOWN_ACTION"}
     assert issues(Action="kms:PutKeyPolicy", Resource="*") == {"RESOURCE_STAR"}
@@ -125,7 +125,7 @@ def test_parliament_reports_what_it_is_relied_on_for():
     assert issues(Action="s3:PutBucketPolicy", Resource="arn:aws:s3:::bucket") == {
         "RESOURCE_POLICY_PRIVILEGE_ESCALATION"
     }
-    assert {issue for issue, _ in findings("{not json")} == {"MALFORMED_JSON"}
+    assert {issue for issue, _detail in findings("{not json")} == {"MALFORMED_JSON"}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
