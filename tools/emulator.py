@@ -155,7 +155,8 @@ def stop(state_dir=DEFAULT_STATE_DIR):
 def reset(url):
     """Wipe all emulator state (accounts, org, buckets ...)."""
     request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # nosec: loopback only
+    # A reset wipes every account's backends: slow on a busy machine.
+    with urllib.request.urlopen(request, timeout=120) as response:  # nosec: loopback only
         return response.status == 200
 
 
