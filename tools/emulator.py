@@ -85,7 +85,7 @@ def _wait_until_up(url, proc, timeout):
     raise RuntimeError(f"the emulator did not answer on {url} within {timeout}s")
 
 
-def start(port=None, state_dir=DEFAULT_STATE_DIR, timeout=30):
+def start(port=None, state_dir=DEFAULT_STATE_DIR, timeout=120):
     """Start the patched moto server in the background; return its URL."""
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
