@@ -31,6 +31,7 @@ help:
 	@echo "make test    - every test tier: unit, policy, sanity, lint, molecule"
 	@echo "make unit | policy | sanity | lint | molecule | changelog-lint - one tier"
 	@echo "make build   - the collection tarball in .build/dist"
+	@echo "make bench   - the benchmark, N = 10, 100, 500 (benchmarks/results/benchmark.md, .png); bench-quick: N = 10"
 	@echo "make clean   - remove .venv and .build"
 
 # ---------------------------------------------------------------- set-up
@@ -117,6 +118,16 @@ DIST := $(BUILD)/dist
 build: setup
 	mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
+
+# ---------------------------------------------------------------- benchmark
+# Not part of `make test` (tests/harness/test_bench_smoke.py is): see benchmarks/README.md.
+.PHONY: bench
+bench: setup
+	$(BIN)/python benchmarks/bench.py --name benchmark
+
+.PHONY: bench-quick
+bench-quick: setup
+	$(BIN)/python benchmarks/bench.py --sizes 10 --one-region never --name quick
 
 # ---------------------------------------------------------------- demo
 DEMO_DIR := $(BUILD)/demo

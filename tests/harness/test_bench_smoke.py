@@ -1,0 +1,131 @@
+"""The benchmark's smoke run (issue 7): benchmarks/bench.py end to end at N=3, so that it cannot rot.
+
+`make bench` is not part of `make test`; this is. It runs the benchmark's own
+command line on a tiny organization (three members) with the monitoring parts
+off, the first converge and the no-op re-run only, and checks every stage the
+full benchmark relies on: the fresh emulator and seeding, the request counting
+through tools/fault_proxy.py, the callback's timeline that puts each request in
+its role, the memory sampling, the target evaluation, the Markdown table and the
+PNG plot.
+"""
+
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MEMBERS = 3
+REDUCED = (
+    "-e",
+    "trailguard_cis_monitoring=false",
+    "-e",
+    "trailguard_siem_kit=false",
+    "-e",
+    "trailguard_access_groups=false",
+)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    command = [
+        sys.executable,
+        str(REPO / "benchmarks" / "bench.py"),
+        "--sizes",
+        str(MEMBERS),
+        "--runs",
+        "converge,noop",
+        *REDUCED,
+        "--one-region",
+        "never",
+        "--name",
+        "smoke",
+        "--out",
+        str(out),
+        "--work",
+        str(out / "work"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False, timeout=1500)
+    assert result.returncode == 0, f"bench.py failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    return {
+        "out": out,
+        "stdout": result.stdout,
+        "results": json.loads((out / "smoke.json").read_text()),
+        "markdown": (out / "smoke.md").read_text(),
+    }
+
+
+def _runs(bench):
+    (case,) = bench["results"]["cases"]
+    assert case["members"] == MEMBERS and case["config"] == "default"
+    return case["runs"]
+
+
+def test_the_requests_are_counted_and_the_noop_rerun_writes_nothing(bench):
+    runs = _runs(bench)
+    converge, noop = runs["converge"], runs["noop"]
+    assert converge["returncode"] == 0 and noop["returncode"] == 0
+    # The first converge makes the organization trail and its key once; the re-run only reads.
+    assert converge["by_action"]["cloudtrail:CreateTrail"] == {"calls": 1, "write": True}
+    assert converge["by_action"]["kms:CreateKey"] == {"calls": 1, "write": True}
+    assert converge["writes"] > 0
+    assert noop["writes"] == 0
+    assert not [action for action, entry in noop["by_action"].items() if entry["write"]]
+    for run in (converge, noop):
+        assert run["reads"] + run["writes"] == run["calls"] == sum(e["calls"] for e in run["by_action"].values())
+        # One AssumeRole per member (legacy-trail search) at least, and ListTrails in each searched region.
+        assert run["by_action"]["sts:AssumeRole"]["calls"] >= MEMBERS
+
+
+def test_every_request_is_put_into_the_part_that_made_it(bench):
+    for run in _runs(bench).values():
+        parts = run["parts"]
+        assert sum(part["calls"] for part in parts.values()) == run["calls"]
+        assert sum(part["writes"] for part in parts.values()) == run["writes"]
+        # The organizations inventory plugin lists the organization before the first task.
+        assert parts["inventory plugin"]["calls"] > 0
+        # Each member's role is assumed and its trails listed by the one batched task.
+        legacy = parts["legacy_trails (members)"]
+        assert legacy["calls"] >= MEMBERS * 2 and legacy["writes"] == 0
+        assert parts["kms_key"]["calls"] > 0 and parts["trail"]["calls"] > 0
+        (finder,) = [
+            task
+            for task in run["tasks"]
+            if task["name"].endswith("Find the accounts' own trails, and stop or delete them where asked")
+        ]
+        assert finder["results"] == 1 and finder["calls"] >= MEMBERS * 2
+    # The emulator and the playbook's processes were sampled.
+    converge = _runs(bench)["converge"]
+    assert converge["peak_rss_mib"] > 50 and converge["peak_processes"] >= 2
+    assert converge["emulator_peak_rss_mib"] > 50
+
+
+def test_the_targets_are_evaluated(bench):
+    targets = {target["title"]: target for target in bench["results"]["targets"]}
+    noop = targets["no-op re-run makes zero write calls"]
+    assert noop["status"] == "met" and noop["detail"].startswith(f"N={MEMBERS}: 0 writes")
+    converge = targets["first converge within 120 s at N=500"]
+    seconds = _runs(bench)["converge"]["seconds"]
+    assert converge["status"] == "n/a" and f"{seconds} s at N={MEMBERS}" in converge["detail"]
+    batched = next(target for title, target in targets.items() if title.startswith("per-account work is batched"))
+    assert batched["status"] in ("met", "not met") and f"N={MEMBERS}: " in batched["detail"]
+    assert targets["time grows less than linearly in N from N=100 to N=500"]["status"] == "n/a"
+
+
+def test_the_table_and_the_plot_are_written(bench):
+    markdown = bench["markdown"]
+    runs = _runs(bench)
+    for name, title in (("converge", "first converge"), ("noop", "no-op re-run")):
+        row = f"| default configuration | {MEMBERS} | {title} | {runs[name]['seconds']:.1f} |"
+        assert row in markdown
+    assert "## Targets" in markdown and "| no-op re-run makes zero write calls | MET |" in markdown
+    assert "| cloudtrail:CreateTrail | W | 1 |" in markdown
+    assert "load average" in markdown and "moto 5.2.5" in markdown
+    png = (bench["out"] / "smoke.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > 800 and height > 400
