@@ -213,12 +213,15 @@ def _patch_s3_acl_on_bucket_owner_enforced():
 
 
 def _patch_ec2_regions_of_the_callers_partition():
-    """DescribeRegions lists only the regions of the caller's partition, as in AWS.
+    """DescribeRegions lists only the enabled regions of the caller's partition, as in AWS.
 
     Stock moto also lists the GovCloud and China regions. An account of the aws
     partition never sees those, and with IAM enforcement on moto refuses its
     credentials there (InvalidClientTokenId), so a scan of "every enabled region"
-    would fail in the emulator where it works in AWS.
+    would fail in the emulator where it works in AWS. It also lists the opt-in
+    regions the account has not opted in to (moto's own status "not-opted-in"),
+    which AWS leaves out unless AllRegions is asked for: a scan of every enabled
+    region would look in 34 regions instead of about 20.
     """
     from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
     from moto.utilities.utils import get_partition
@@ -227,7 +230,11 @@ def _patch_ec2_regions_of_the_callers_partition():
 
     def describe_regions(self, region_names=None):
         partition = get_partition(self.region_name)
-        return [region for region in original(self, region_names) if get_partition(region.name) == partition]
+        return [
+            region
+            for region in original(self, region_names)
+            if get_partition(region.name) == partition and region.opt_in_status != "not-opted-in"
+        ]
 
     RegionsAndZonesBackend.describe_regions = describe_regions
 
