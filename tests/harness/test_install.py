@@ -52,6 +52,7 @@ SITE = f"""\
   gather_facts: false
   module_defaults:
     group/trailguard.cloudtrail.aws: "{{{{ account_session_aws | default({{}}) }}}}"
+  environment: "{{{{ account_session_environment | default({{}}) }}}}"
   vars:
     site_org: "{{{{ hostvars[groups['management'][0]] }}}}"
   roles:
