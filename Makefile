@@ -123,7 +123,7 @@ build: setup
 # Not part of `make test` (tests/harness/test_bench_smoke.py is): see benchmarks/README.md.
 .PHONY: bench
 bench: setup
-	$(BIN)/python benchmarks/bench.py --name benchmark
+	$(BIN)/python benchmarks/bench.py --name benchmark --member-groups-sizes 10,50 --member-groups-runs 1
 
 .PHONY: bench-quick
 bench-quick: setup
