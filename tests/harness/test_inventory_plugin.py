@@ -249,4 +249,9 @@ def test_the_main_playbook_runs_unchanged_with_the_dynamic_inventory(small_organ
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=(\d+)", result.stdout, re.M))
-    assert recap == {name: "0" for name in ["master", "audit"] + [member["name"] for member in org["members"]]}
+    members = [member["name"] for member in org["members"]]
+    # The members' work is one task for all of them (run once, on the first member), so the recap lists the
+    # management and log-archive accounts and at most one member; the legacy-trail report covers every member.
+    assert {"master", "audit"} <= set(recap) <= {"master", "audit", *members}, recap
+    assert set(recap.values()) == {"0"}, recap
+    assert f" legacy trail(s) in {len(members)} account(s), regions " in result.stdout
