@@ -439,6 +439,14 @@ def _runs(cases, config, name):
     }
 
 
+def _default_runs_by_name(cases):
+    """(run name, {N: run}, sorted sizes) of the default configuration, for each run name that was measured."""
+    for name in RUN_ORDER:
+        runs = _runs(cases, "default", name)
+        if runs:
+            yield name, runs, sorted(runs)
+
+
 def org_wide_calls(run):
     return sum(run["parts"].get(role, {}).get("calls", 0) for role in ORG_WIDE_ROLES)
 
@@ -701,11 +709,7 @@ def report(results):
         "plays; `inventory plugin`: Ansible's start-up and the inventory plugin listing the organization, before "
         "the first task). Default configuration."
     )
-    for name in RUN_ORDER:
-        runs = _runs(cases, "default", name)
-        if not runs:
-            continue
-        sizes = sorted(runs)
+    for name, runs, sizes in _default_runs_by_name(cases):
         names = sorted({part for run in runs.values() for part in run["parts"]})
         out += ["", f"### {RUN_TITLES[name]}", ""]
         part_rows = []
@@ -732,11 +736,7 @@ def report(results):
 
     out += ["", "## API calls by service and action", ""]
     out.append("W = write (changes something), R = read. Default configuration.")
-    for name in RUN_ORDER:
-        runs = _runs(cases, "default", name)
-        if not runs:
-            continue
-        sizes = sorted(runs)
+    for name, runs, sizes in _default_runs_by_name(cases):
         actions = sorted({action for run in runs.values() for action in run["by_action"]})
         kinds = {action: entry["write"] for run in runs.values() for action, entry in run["by_action"].items()}
         out += ["", f"### {RUN_TITLES[name]}", ""]

@@ -18,6 +18,10 @@ import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = Path(sys.executable).parent
 ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
+# Extra vars for runs whose point is not monitoring: CIS alarms, the SIEM kit and the access groups off
+# (32 of a full run's module tasks are the CIS filters and alarms alone).
+MONITORING_OFF = {"trailguard_cis_monitoring": False, "trailguard_siem_kit": False, "trailguard_access_groups": False}
+MONITORING_OFF_ARGS = tuple(arg for name, value in MONITORING_OFF.items() for arg in ("-e", f"{name}={str(value).lower()}"))
 
 
 def ansible_env(url, **extra):

@@ -31,13 +31,13 @@ import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 import snapshot  # noqa: E402  pylint: disable=wrong-import-position
 from support import (  # noqa: E402  pylint: disable=wrong-import-position
+    MONITORING_OFF,
     ansible_env,
     member_session,
     playbook,
     write_inventory,
 )
 
-REDUCED = {"trailguard_cis_monitoring": False, "trailguard_siem_kit": False, "trailguard_access_groups": False}
 # An IAM role ARN of 78 characters; 64 of them make both SCPs longer than the 5,120 characters AWS allows.
 LONG_BREAK_GLASS_ARNS = [
     f"arn:aws:iam::123456789012:role/break-glass/emergency-access-role-number-{n:04d}" for n in range(64)
@@ -257,7 +257,7 @@ def _job(patch, work, url, org, case):
     directory = work / case.id
     inventory = _write_inventory(directory, org, case.inventory)
     extra_vars = directory / "extra_vars.json"
-    extra_vars.write_text(json.dumps({**REDUCED, **case.extra_vars}))
+    extra_vars.write_text(json.dumps({**MONITORING_OFF, **case.extra_vars}))
     env = ansible_env(url)
     if case.member_caller:
         patch.setenv("AWS_ENDPOINT_URL", url)

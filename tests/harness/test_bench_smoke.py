@@ -16,17 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import MONITORING_OFF_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = 3
-REDUCED = (
-    "-e",
-    "trailguard_cis_monitoring=false",
-    "-e",
-    "trailguard_siem_kit=false",
-    "-e",
-    "trailguard_access_groups=false",
-)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def bench(tmp_path_factory):
         str(MEMBERS),
         "--runs",
         "converge,noop",
-        *REDUCED,
+        *MONITORING_OFF_ARGS,
         "--one-region",
         "never",
         "--name",

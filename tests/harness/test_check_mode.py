@@ -36,18 +36,11 @@ import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 import snapshot  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
 from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
+from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
 from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
 from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
 from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
-REDUCED = (
-    "-e",
-    "trailguard_cis_monitoring=false",
-    "-e",
-    "trailguard_siem_kit=false",
-    "-e",
-    "trailguard_access_groups=false",
-)
 BUCKET, TRAIL, SCP = "acme-cloudtrail", "acme-organization-trail", "trailguard-deny-cloudtrail-tampering"
 REMOVED_SID = "TrailguardDenyInsecureTransport"
 # The management account's credentials, as an administrator's profile (moto takes any key).
@@ -147,9 +140,9 @@ def life(tmp_path_factory):
             life_state["converged_check"] = run("converged-check", "--check", "--diff")
             drift(url, org)
             life_state["drifted"] = snapshot.normalize(snapshot.snapshot())
-            life_state["drift_check"] = run("drift-check", "--check", "--diff", *REDUCED)
+            life_state["drift_check"] = run("drift-check", "--check", "--diff", *MONITORING_OFF_ARGS)
             life_state["drift_check_state"] = snapshot.normalize(snapshot.snapshot())
-            life_state["repair"] = run("repair", *REDUCED)
+            life_state["repair"] = run("repair", *MONITORING_OFF_ARGS)
             life_state["repaired"] = snapshot.normalize(snapshot.snapshot())
             report = work / "report"
             life_state["posture"] = run("posture", "-e", f"posture_output_dir={report}", name="posture.yml")

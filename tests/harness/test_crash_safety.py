@@ -39,6 +39,7 @@ import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 import snapshot  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
+from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
 from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
 from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
@@ -47,14 +48,6 @@ sys.path.insert(0, str(REPO / "tests" / "harness" / "callback"))
 
 from kill_after import kill_tree  # noqa: E402  pylint: disable=wrong-import-position
 
-REDUCED = (
-    "-e",
-    "trailguard_cis_monitoring=false",
-    "-e",
-    "trailguard_siem_kit=false",
-    "-e",
-    "trailguard_access_groups=false",
-)
 KMS_CREATE_TASK = "Create or update the key, with rotation and the Trailguard key policy"
 LIFECYCLE_TASK = "Move logs to Glacier, then expire them"
 REQUEST_TASKS = {
@@ -109,7 +102,7 @@ def crashes(tmp_path_factory):
                         KILL_AFTER_TASK=kill_task,
                         KILL_AFTER_STATE=str(state_file),
                     )
-                    result = playbook(proxy.url, inventory, "org_cloudtrail.yml", *REDUCED, env=env, check=False)
+                    result = playbook(proxy.url, inventory, "org_cloudtrail.yml", *MONITORING_OFF_ARGS, env=env, check=False)
                 (work / f"{name}.log").write_text(result.stdout + result.stderr)
                 return {"result": result, "tasks": _tasks(state_file), "state_file": state_file.read_text()}
 

@@ -28,20 +28,13 @@ import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 import snapshot  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import KINDS  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
+from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
 from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
 from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
 FAULT_RATE = 0.2
 SEED = 6
 MEMBERS = 2
-REDUCED = (
-    "-e",
-    "trailguard_cis_monitoring=false",
-    "-e",
-    "trailguard_siem_kit=false",
-    "-e",
-    "trailguard_access_groups=false",
-)
 # Calls that make something: each must succeed as often as in the clean run, or something was made twice.
 CREATING = re.compile(r":(Create|Attach|Put(Metric|Rule|Targets|Role|Group)|Enable|Register|Subscribe)")
 
@@ -76,7 +69,7 @@ def runs(tmp_path_factory):
                             f"{kind}-forever",
                             url,
                             inventory,
-                            *REDUCED,
+                            *MONITORING_OFF_ARGS,
                             permanent="kms:CreateKey",
                             permanent_kind=kind,
                         )

@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
 from support import add_legacy_trail, member_session, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
 CHROMIUM_FLAGS = [
@@ -217,12 +218,7 @@ def test_an_opt_in_delete_removes_the_legacy_trail_and_the_report_turns_green(po
         "org_cloudtrail.yml",
         "-e",
         "trailguard_legacy_trails_action=delete",
-        "-e",
-        "trailguard_cis_monitoring=false",
-        "-e",
-        "trailguard_siem_kit=false",
-        "-e",
-        "trailguard_access_groups=false",
+        *MONITORING_OFF_ARGS,
     )
     assert f"{member['name']} ({member['account_id']}): trail team-trail in us-east-1" in run.stdout
     assert "Action delete: deleted." in run.stdout
