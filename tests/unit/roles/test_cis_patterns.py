@@ -239,8 +239,9 @@ def test_pattern_is_a_valid_cloudwatch_pattern(control):
 
 
 def test_ids_and_metrics_are_unique_and_no_filter_name_is_a_prefix_of_another():
-    # amazon.aws.cloudwatchlogs_log_group_metric_filter finds a filter by name *prefix*, so a name that starts
-    # another would make that filter look missing on every run.
+    # Filters and alarms are looked up by name *prefix* (DescribeMetricFilters' filterNamePrefix, DescribeAlarms'
+    # AlarmNamePrefix, as amazon.aws's info modules and the console do), so a name that starts another would make
+    # a lookup of one control find two.
     ids = [control["id"] for control in CONTROLS]
     metrics = [control["metric"] for control in CONTROLS]
     assert len(set(ids)) == len(ids) and len(set(metrics)) == len(metrics)
