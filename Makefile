@@ -32,6 +32,7 @@ help:
 	@echo "make unit | policy | sanity | lint | molecule | changelog-lint - one tier"
 	@echo "make build   - the collection tarball in .build/dist"
 	@echo "make bench   - the benchmark, N = 10, 100, 500 (benchmarks/results/benchmark.md, .png); bench-quick: N = 10"
+	@echo "make bench-integrity - log integrity, ours against aws cloudtrail validate-logs (benchmarks/results/integrity.md)"
 	@echo "make clean   - remove .venv and .build"
 
 # ---------------------------------------------------------------- set-up
@@ -54,6 +55,29 @@ setup: $(BIN)/.installed $(COLLECTION_LINK)
 
 .PHONY: setup-node
 setup-node: $(NODE_DIR)/node_modules/.installed
+
+# The AWS CLI, only to check log_integrity_info against `aws cloudtrail validate-logs`, in its own
+# virtualenv: its docutils pin clashes with requirements-dev.txt (see requirements-awscli.txt).
+AWSCLI_VENV := $(CURDIR)/.venv-awscli
+$(AWSCLI_VENV)/.installed: requirements-awscli.txt
+	test -x $(AWSCLI_VENV)/bin/python || $(PYTHON_BOOTSTRAP) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-awscli.txt
+	touch $@
+
+.PHONY: setup-awscli
+setup-awscli: $(AWSCLI_VENV)/.installed
+
+# Prowler, to read the result as users will (tests/harness/test_prowler.py), in its own virtualenv: it pins an older
+# boto3. Every package is pinned in requirements-prowler.txt; the install takes about 3 minutes, once.
+PROWLER_VENV := $(CURDIR)/.venv-prowler
+$(PROWLER_VENV)/.installed: requirements-prowler.txt
+	test -x $(PROWLER_VENV)/bin/python || $(PYTHON_BOOTSTRAP) -m venv $(PROWLER_VENV)
+	$(PROWLER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip==25.3'
+	$(PROWLER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-prowler.txt
+	touch $@
+
+.PHONY: setup-prowler
+setup-prowler: $(PROWLER_VENV)/.installed
 
 # ---------------------------------------------------------------- tests
 .PHONY: test
@@ -82,7 +106,7 @@ setup-browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
 
 .PHONY: harness
-harness: setup setup-browser
+harness: setup setup-browser setup-awscli setup-prowler
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile tests/harness
 
 .PHONY: changelog-lint
@@ -129,6 +153,12 @@ bench: setup
 bench-quick: setup
 	$(BIN)/python benchmarks/bench.py --sizes 10 --one-region never --name quick
 
+# Log integrity: 50 accounts x 4 regions x 24 hours, ours against `aws cloudtrail validate-logs` (results/integrity.md),
+# each request 100 ms late as S3's own latency; the CLI is timed on 10 accounts and scaled (benchmarks/README.md).
+.PHONY: bench-integrity
+bench-integrity: setup setup-awscli
+	$(BIN)/python benchmarks/integrity_bench.py --name integrity --latency 0.1 --cli-accounts 10
+
 # ---------------------------------------------------------------- demo
 DEMO_DIR := $(BUILD)/demo
 .PHONY: demo
@@ -137,4 +167,4 @@ demo: setup
 
 .PHONY: clean
 clean:
-	rm -rf $(VENV) $(BUILD)
+	rm -rf $(VENV) $(PROWLER_VENV) $(AWSCLI_VENV) $(BUILD)

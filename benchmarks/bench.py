@@ -205,7 +205,8 @@ def read_timeline(path):
             current_play_hosts = event["hosts"]
         elif event["event"] == "task":
             action = event["action"].rsplit(".", 1)[-1]
-            members = current_play_hosts == "members"
+            # The member-account plays (the legacy-trail search covers every account, members included).
+            members = "members" in current_play_hosts.split(":")
             part = (event["role"] or action) + (MEMBER_SUFFIX if members else "")
             tasks.append(
                 dict(

@@ -10,6 +10,8 @@
 4. writes the posture report (the legacy trail is red), runs the playbook with
    the opt-in delete (-e trailguard_legacy_trails_action=delete), and writes the
    report again: no red check is left; prints a summary and the report's path;
+   before that last report, simulates 6 hours of CloudTrail deliveries (tools/cloudtrail_delivery.py: the
+   emulator writes no log files) and validates them with playbooks/validate_logs.yml, strict, printing the result;
 5. stops the emulator, unless KEEP_EMULATOR=1 (then it stays on
    http://127.0.0.1:${EMULATOR_PORT:-5000} for a look around with the AWS CLI).
 """
@@ -33,6 +35,7 @@ import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 DEMO_DIR = REPO / ".build" / "demo"
 PLAYBOOK = REPO / "playbooks" / "org_cloudtrail.yml"
 POSTURE = REPO / "playbooks" / "posture.yml"
+VALIDATE_LOGS = REPO / "playbooks" / "validate_logs.yml"
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -65,7 +68,9 @@ def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=tuple(DEMO_E
         proc.wait()
     elapsed = time.monotonic() - started
     output = Path(log_path).read_text(encoding="utf-8")
-    recap = {host: dict(ok=int(ok), changed=int(ch), failed=int(fa)) for host, ok, ch, _u, fa in RECAP_RE.findall(output)}
+    recap = {
+        host: dict(ok=int(ok), changed=int(ch), failed=int(fa)) for host, ok, ch, _u, fa in RECAP_RE.findall(output)
+    }
     return proc.returncode, elapsed, recap
 
 
@@ -87,10 +92,14 @@ def summary(url, org):
         )
 
     audit = org["log_archive"]["account_id"]
-    lines = [f"Organization {org['organization_id']}: management {org['management']['account_id']}, "
-             f"log archive {audit}, {len(org['members'])} members"]
+    lines = [
+        f"Organization {org['organization_id']}: management {org['management']['account_id']}, "
+        f"log archive {audit}, {len(org['members'])} members"
+    ]
     orgs = client("organizations")
-    access = [p["ServicePrincipal"] for p in orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"]]
+    access = [
+        p["ServicePrincipal"] for p in orgs.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    ]
     lines.append(f"  trusted access:   {', '.join(access)}")
 
     cloudtrail = client("cloudtrail")
@@ -110,13 +119,17 @@ def summary(url, org):
         versioning = s3.get_bucket_versioning(Bucket=name).get("Status", "off")
         rule = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
         encryption = rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-        lines.append(f"  bucket:           {name} (versioning {versioning}, {encryption}, bucket key {rule.get('BucketKeyEnabled', False)})")
+        lines.append(
+            f"  bucket:           {name} (versioning {versioning}, {encryption}, bucket key {rule.get('BucketKeyEnabled', False)})"
+        )
         try:
             lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
             for item in lifecycle:
                 transitions = ", ".join(f"{t['StorageClass']} after {t['Days']}d" for t in item.get("Transitions", []))
                 expiry = item.get("Expiration", {}).get("Days")
-                lines.append(f"                    lifecycle {item['ID']}: {transitions or 'no transition'}; expire after {expiry}d")
+                lines.append(
+                    f"                    lifecycle {item['ID']}: {transitions or 'no transition'}; expire after {expiry}d"
+                )
         except s3.exceptions.ClientError:
             pass
         try:
@@ -143,15 +156,59 @@ def summary(url, org):
 
 def run_posture(inventory, output_dir, env):
     return run_playbook(
-        inventory, output_dir.with_suffix(".log"), env, playbook=POSTURE,
+        inventory,
+        output_dir.with_suffix(".log"),
+        env,
+        playbook=POSTURE,
         extra=DEMO_EXTRA_VARS + ["-e", f"posture_output_dir={output_dir}"],
     )
+
+
+def validate_logs(inventory, org, report_dir, env):
+    """The emulator writes no CloudTrail files: deliver the last 6 hours' as CloudTrail would, then validate them."""
+    import cloudtrail_delivery  # pylint: disable=import-outside-toplevel
+
+    cloudtrail_delivery.deliver_organization(
+        env["AWS_ENDPOINT_URL"],
+        org,
+        "acme-cloudtrail",
+        "acme-organization-trail",
+        "us-east-1",
+        ["us-east-1", "eu-west-1"],
+        6,
+    )
+    code, elapsed, _recap = run_playbook(
+        inventory,
+        DEMO_DIR / "validate-logs.log",
+        env,
+        playbook=VALIDATE_LOGS,
+        extra=["-e", f"log_integrity_output_dir={report_dir}", "-e", "log_integrity_strict=true"],
+    )
+    lines = json.loads((report_dir / "integrity.json").read_text(encoding="utf-8"))["summary_lines"][:4]
+    return code, elapsed, lines
+
+
+def organization_trail_delivered(url):
+    """Set the emulator's GetTrailStatus for the organization trail: it delivered log files a minute ago."""
+    import datetime  # pylint: disable=import-outside-toplevel
+
+    import moto_server  # pylint: disable=import-outside-toplevel
+
+    cloudtrail = boto3.client("cloudtrail", endpoint_url=url)
+    for trail in cloudtrail.describe_trails(includeShadowTrails=False)["trailList"]:
+        if trail["IsOrganizationTrail"]:
+            delivered = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+            moto_server.set_emulator_trail_status(url, trail["TrailARN"], LatestDeliveryTime=delivered)
 
 
 def red_checks(report_dir):
     """The failing checks of a posture report, as 'check id (account)'."""
     report = json.loads((report_dir / "posture.json").read_text(encoding="utf-8"))
-    return [f"{item['id']} ({item['account_id'] or 'organization'})" for item in report["checks"] if item["status"] == "fail"]
+    return [
+        f"{item['id']} ({item['account_id'] or 'organization'})"
+        for item in report["checks"]
+        if item["status"] == "fail"
+    ]
 
 
 def add_legacy_trail(account_id):
@@ -211,12 +268,21 @@ def main():
         code3, _time, _recap = run_posture(inventory, before_dir, env)
         red_before = red_checks(before_dir)
 
+        # Legacy trails are deleted only once the organization trail has delivered log files. On AWS the first
+        # delivery comes some minutes after the trail starts logging; here the emulator is told it happened.
+        print("==> the organization trail delivers its first log files (the emulator is told so)")
+        organization_trail_delivered(url)
         print("==> run 3: opt in to deleting legacy trails (-e trailguard_legacy_trails_action=delete)")
         code4, time4, recap4 = run_playbook(
-            inventory, DEMO_DIR / "run3.log", env, extra=DEMO_EXTRA_VARS + ["-e", "trailguard_legacy_trails_action=delete"]
+            inventory,
+            DEMO_DIR / "run3.log",
+            env,
+            extra=DEMO_EXTRA_VARS + ["-e", "trailguard_legacy_trails_action=delete"],
         )
-        print("==> posture report, after")
         report_dir = DEMO_DIR / "posture-report"
+        print("==> log integrity: 6 hours of simulated CloudTrail deliveries, validated (playbooks/validate_logs.yml)")
+        code6, time6, integrity = validate_logs(inventory, org, report_dir, env)
+        print("==> posture report, after")
         code5, time5, _recap = run_posture(inventory, report_dir, env)
         red_after = red_checks(report_dir)
 
@@ -228,7 +294,8 @@ def main():
         print(f"==> red checks after the delete:  {red_after or 'none'}")
         print(f"==> posture report ({time5:.1f}s): {report_dir / 'posture.html'} and {report_dir / 'posture.json'}")
         print(f"    (before the delete: {before_dir / 'posture.html'})")
-        return code3 or code4 or code5 or (1 if red_after else 0)
+        print(f"==> log integrity ({time6:.1f}s), {report_dir / 'integrity.json'}:\n    " + "\n    ".join(integrity))
+        return code3 or code4 or code5 or code6 or (1 if red_after else 0)
     finally:
         if keep:
             print(

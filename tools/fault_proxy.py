@@ -19,6 +19,18 @@ hook after the emulator answered a request and before the answer is passed on (c
 there, between two calls of one module; the secrets test reads the sessions
 STS hands out).
 
+It can also answer chosen actions with one of AWS's own errors (AWS_ERRORS: the
+code, HTTP status and message AWS sends, in the service's protocol) the first N
+times, or always, and then let them through (`aws_errors`). These are the
+answers AWS gives while a new role, trusted access or a key, bucket or queue
+policy has not propagated yet:
+
+    FaultProxy(emulator_url, aws_errors={
+        "cloudtrail:CreateTrail": [("InvalidCloudWatchLogsRoleArnException", 1),
+                                   ("InsufficientEncryptionPolicyException", 2)],   # 3 refusals, then through
+        "config:PutDeliveryChannel": ("InsufficientDeliveryPolicyException", ALWAYS),
+    })
+
 Every request is recorded: the service (from the SigV4 credential scope), the
 action (from X-Amz-Target, the smithy RPC v2 CBOR path, the query protocol's
 Action or S3's method and sub-resource), whether it is a write, the HTTP status
@@ -210,6 +222,38 @@ MESSAGES = {
 }
 
 
+# AWS's answers to a call that depends on a change AWS has not propagated yet (or on one really missing), by code:
+# (HTTP status, message as AWS words it, with the resource names left out). Sources: the services' API references
+# (error lists of CloudTrail's CreateTrail, UpdateTrail, PutInsightSelectors and RegisterOrganizationDelegatedAdmin,
+# AWS Config's PutDeliveryChannel and PutConfigurationRecorder) and the messages AWS sends with them.
+AWS_ERRORS = {
+    # CloudTrail, JSON 1.1
+    "InsufficientEncryptionPolicyException": (400, "Insufficient permissions to access S3 bucket or KMS key."),
+    "InsufficientS3BucketPolicyException": (400, "Incorrect S3 bucket policy is detected for bucket."),
+    "InvalidCloudWatchLogsRoleArnException": (400, "Access denied. Check the trust relationships for your role."),
+    "InvalidCloudWatchLogsLogGroupArnException": (400, "Access denied. Check the permissions for your role."),
+    "CloudTrailAccessNotEnabledException": (
+        400,
+        "The request could not be processed because your organization hasn't enabled CloudTrail service access. "
+        "Enable service access for CloudTrail, and then try again.",
+    ),
+    # AWS Config, JSON 1.1
+    "InsufficientDeliveryPolicyException": (
+        400,
+        "Insufficient delivery policy to s3 bucket, unable to write to bucket, provided s3 key prefix is 'null'.",
+    ),
+    # (the API reference's wording: AWS gives the same code for a role it cannot assume yet)
+    "InvalidRoleException": (
+        400,
+        "You have provided a null or empty Amazon Resource Name (ARN) for the IAM role assumed by Config and used "
+        "by the customer managed configuration recorder.",
+    ),
+    # S3, REST-XML: PutBucketNotificationConfiguration's test message to the destination failed
+    "InvalidArgument": (400, "Unable to validate the following destination configurations"),
+}
+ALWAYS = "always"
+
+
 def _error_code(kind, service):
     if kind == "throttle":
         return THROTTLE_CODES.get(service, "ThrottlingException"), (503 if service == "s3" else 400)
@@ -243,9 +287,18 @@ def cbor_map(mapping):
 
 def error_response(kind, request, message=None):
     """(status, headers, body) of the answer AWS gives for this fault kind to this request (classify()'s dict)."""
+    code, status = _error_code(kind, request["service"])
+    return _error_answer(code, status, request, message or MESSAGES.get(kind, "Injected error"))
+
+
+def aws_error_response(code, request):
+    """(status, headers, body) of AWS's own error `code` (one of AWS_ERRORS) to this request."""
+    status, message = AWS_ERRORS[code]
+    return _error_answer(code, status, request, message)
+
+
+def _error_answer(code, status, request, message):
     service, protocol = request["service"], request["protocol"]
-    code, status = _error_code(kind, service)
-    message = message or MESSAGES.get(kind, "Injected error")
     request_id = str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
     if protocol in ("json", "cbor"):
@@ -278,6 +331,31 @@ def error_response(kind, request, message=None):
 
 
 # ---------------------------------------------------------------- the proxy
+
+
+def _aws_error_rules(aws_errors):
+    """[(glob, [(code, times), ...])] from {'service:Action' glob: (code, times) or a list of them}."""
+    rules = []
+    for pattern, answers in (aws_errors or {}).items():
+        answers = [answers] if isinstance(answers, tuple) else list(answers)
+        for index, answer in enumerate(answers):
+            code, times = answer
+            last = index == len(answers) - 1
+            if code not in AWS_ERRORS:
+                raise ValueError(f"aws_errors[{pattern!r}]: {code!r} is not one of {sorted(AWS_ERRORS)}")
+            if not ((times == ALWAYS and last) or (isinstance(times, int) and times >= 1)):
+                raise ValueError(f"aws_errors[{pattern!r}]: times must be 1 or more, or {ALWAYS!r} for the last answer")
+        rules.append((pattern, answers))
+    return rules
+
+
+def _nth_answer(answers, seen):
+    """The error code for the request after `seen` matching ones, or None once the answers are used up."""
+    for code, times in answers:
+        if times == ALWAYS or seen < times:
+            return code
+        seen -= times
+    return None
 
 
 def _matcher(permanent):
@@ -345,7 +423,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 message = (
                     f"Trailguard fault proxy: {record['service']}:{record['action']} is always denied in this test"
                 )
-            status, error_headers, error_body = error_response(fault, request, message)
+            if fault in AWS_ERRORS:
+                status, error_headers, error_body = aws_error_response(fault, request)
+            else:
+                status, error_headers, error_body = error_response(fault, request, message)
             record["status"] = status
             proxy._record(record)  # pylint: disable=protected-access
             self._send(status, error_headers.items(), error_body)
@@ -384,6 +465,10 @@ class FaultProxy:
     log_path:   if set, every request is appended there as one JSON line
     permanent:  'service:Action' glob(s) or a predicate(record) whose requests always get a non-retryable
                 AccessDenied, or the fault named by permanent_kind ("denied" or one of KINDS)
+    aws_errors: {'service:Action' glob: (code, times) or [(code, times), ...]}: the requests matching the glob
+                get AWS's own error `code` (one of AWS_ERRORS) `times` times, in the order given, then go
+                through; times ALWAYS ("always", last answer only) never lets them through. The injected
+                record's "injected" is the code.
     hook:       callable(record), called after the emulator answered and before the answer is passed on;
                 the record also holds the answer's body as "response" (bytes)
     """
@@ -399,6 +484,7 @@ class FaultProxy:
         log_path=None,
         permanent=None,
         permanent_kind="denied",
+        aws_errors=None,
         hook=None,
     ):
         upstream = urlsplit(upstream_url)
@@ -416,6 +502,8 @@ class FaultProxy:
         self.kinds = tuple(kinds)
         self.log_path = log_path
         self.permanent = _matcher(permanent)
+        self.aws_errors = _aws_error_rules(aws_errors)
+        self._aws_errors_seen = [0] * len(self.aws_errors)
         self.hook = hook
         self.url = None
         self._random = random.Random(seed)
@@ -497,6 +585,15 @@ class FaultProxy:
             return None
         if self.permanent and self.permanent(record):
             return self.permanent_kind
+        name = f"{record['service']}:{record['action']}"
+        for index, (pattern, answers) in enumerate(self.aws_errors):
+            if fnmatch.fnmatchcase(name, pattern):
+                with self._lock:
+                    seen = self._aws_errors_seen[index]
+                    self._aws_errors_seen[index] += 1
+                code = _nth_answer(answers, seen)
+                if code:
+                    return code
         with self._lock:
             if self.fault_rate and self._random.random() < self.fault_rate:
                 return self._random.choice(self.kinds)
@@ -523,6 +620,16 @@ class FaultProxy:
             connection.close()
 
 
+def parse_aws_errors(rules):
+    """aws_errors from --aws-error values, 'GLOB=CODE:TIMES' (TIMES: a number, 1 if left out, or 'always')."""
+    aws_errors = {}
+    for rule in rules:
+        pattern, _equals, answer = rule.partition("=")
+        code, _colon, times = answer.partition(":")
+        aws_errors.setdefault(pattern, []).append((code, times if times == ALWAYS else int(times or 1)))
+    return aws_errors
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--upstream", required=True, help="the emulator's URL, e.g. http://127.0.0.1:5000")
@@ -533,6 +640,14 @@ def main(argv=None):
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated subset of {','.join(KINDS)}")
     parser.add_argument("--permanent", action="append", help="'service:Action' glob always failed (repeatable)")
     parser.add_argument("--permanent-kind", default="denied", help=f"denied (default) or one of {','.join(KINDS)}")
+    parser.add_argument(
+        "--aws-error",
+        action="append",
+        default=[],
+        metavar="GLOB=CODE:TIMES",
+        help=f"answer GLOB ('service:Action') with AWS's error CODE TIMES times (or '{ALWAYS}'), then let it through; "
+        "repeat a GLOB for answers in turn",
+    )
     parser.add_argument("--log", help="append every request here as a JSON line")
     args = parser.parse_args(argv)
 
@@ -545,6 +660,7 @@ def main(argv=None):
         log_path=args.log,
         permanent=args.permanent,
         permanent_kind=args.permanent_kind,
+        aws_errors=parse_aws_errors(args.aws_error),
     )
     url = proxy.start(port=args.port)
     print(url, flush=True)

@@ -239,6 +239,316 @@ def _patch_ec2_regions_of_the_callers_partition():
     RegionsAndZonesBackend.describe_regions = describe_regions
 
 
+def _patch_cloudtrail_list_trails_account_wide():
+    """ListTrails lists every trail of the account, whatever the region asked, as in AWS.
+
+    CloudTrail API Reference, ListTrails: "Lists trails that are in the current
+    account", each with its Name, TrailARN and HomeRegion. Stock moto lists
+    only the trails of the region asked and the multi-region ones, so a
+    search had to ask every region. An organization trail is in every account
+    of the organization too (CloudTrail User Guide, "Creating a trail for an
+    organization": "a trail with the name that you give it is created in every
+    AWS account that belongs to your organization"), so a member's ListTrails
+    also lists it, under its owner's ARN.
+    """
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.cloudtrail.models import cloudtrail_backends
+    from moto.organizations.models import organizations_backends
+    from moto.utilities.utils import get_partition
+
+    def trails_of(account_id, partition):
+        account = dict.get(cloudtrail_backends, account_id) or {}  # not [account_id]: that creates it
+        for backend in list(account.values()):
+            if get_partition(backend.region_name) == partition:
+                yield from list(backend.trails.values())
+
+    def organization_accounts(account_id):
+        management = (organizations_backends.master_accounts.get(account_id) or (account_id,))[0]
+        members = [
+            member
+            for member, (owner, _partition) in organizations_backends.master_accounts.items()
+            if owner == management
+        ]
+        return [management] + members
+
+    def list_trails(self):
+        partition = get_partition(self.region_name)
+        found = {trail.arn: trail for trail in trails_of(self.account_id, partition)}
+        for account_id in organization_accounts(self.account_id):
+            for trail in trails_of(account_id, partition):
+                if trail.is_org_trail:
+                    found.setdefault(trail.arn, trail)
+        return [found[arn] for arn in sorted(found)]
+
+    CloudTrailBackend.list_trails = list_trails
+
+
+# Control channel for GetTrailStatus (see _patch_cloudtrail_trail_status); tests post JSON here.
+TRAIL_STATUS_PATH = "/moto-api/trailguard/cloudtrail/trail-status"
+# CloudTrail User Guide, "Finding your CloudTrail log files": log files are published about every
+# 5 minutes, digest files (log file validation) once an hour.
+TRAIL_LOG_INTERVAL_SECONDS = 300
+TRAIL_DIGEST_INTERVAL_SECONDS = 3600
+TRAIL_STATUS_TIMES = (
+    "LatestDeliveryTime",
+    "LatestCloudWatchLogsDeliveryTime",
+    "LatestDigestDeliveryTime",
+    "LatestNotificationTime",
+)
+TRAIL_STATUS_ERRORS = (
+    "LatestDeliveryError",
+    "LatestCloudWatchLogsDeliveryError",
+    "LatestDigestDeliveryError",
+    "LatestNotificationError",
+)
+# Emulator-wide: seconds from StartLogging to a trail's first delivery; /moto-api/reset restores it.
+_trail_delivery = {"FirstDeliverySeconds": TRAIL_LOG_INTERVAL_SECONDS}
+
+
+def _epoch(value):
+    """Seconds since the epoch of a number, an ISO 8601 string or a datetime (naive ones are UTC, as moto's)."""
+    import datetime
+
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.timestamp()
+
+
+def _latest_delivery(start, end, first_after, every):
+    """The last of the deliveries at start + first_after, then every `every` seconds, up to end; None before the first."""
+    first = start + first_after
+    return None if end < first else first + (end - first) // every * every
+
+
+def _trail_deliveries(trail, now):
+    """The delivery times a trail has reached by `now`, as AWS would report them."""
+    status = trail.status
+    found = dict(getattr(status, "trailguard_before", {}))
+    if status.started:
+        start = _epoch(status.started)
+        end = now if status.is_logging else _epoch(status.stopped)
+        logs = _latest_delivery(start, end, _trail_delivery["FirstDeliverySeconds"], TRAIL_LOG_INTERVAL_SECONDS)
+        if logs is not None:
+            found["LatestDeliveryTime"] = logs
+            if trail.cw_log_group_arn:
+                found["LatestCloudWatchLogsDeliveryTime"] = logs
+        if trail.log_validation:
+            digest = _latest_delivery(start, end, TRAIL_DIGEST_INTERVAL_SECONDS, TRAIL_DIGEST_INTERVAL_SECONDS)
+            if digest is not None:
+                found["LatestDigestDeliveryTime"] = digest
+    return found
+
+
+def set_trail_status(trail_arn, **fields):
+    """Set what GetTrailStatus reports for one trail (in process; the emulator's endpoint calls this).
+
+    Each field of TRAIL_STATUS_TIMES (an ISO 8601 string, epoch seconds or a
+    datetime) or TRAIL_STATUS_ERRORS (a string) is reported as given from now
+    on, instead of the computed value; None removes it from the answer.
+    """
+    from moto.cloudtrail.models import cloudtrail_backends
+
+    unknown = sorted(set(fields) - set(TRAIL_STATUS_TIMES + TRAIL_STATUS_ERRORS))
+    if unknown:
+        raise ValueError(f"unknown trail status fields {unknown}; known: {TRAIL_STATUS_TIMES + TRAIL_STATUS_ERRORS}")
+    parts = trail_arn.split(":")
+    trail = cloudtrail_backends[parts[4]][parts[3]].get_trail(trail_arn)  # TrailNotFoundException when missing
+    overrides = trail.status.__dict__.setdefault("trailguard_overrides", {})
+    for name, value in fields.items():
+        overrides[name] = _epoch(value) if value is not None and name in TRAIL_STATUS_TIMES else value
+
+
+def set_emulator_trail_status(url, trail_arn=None, first_delivery_seconds=None, **fields):
+    """The client side of the control channel: set a trail's status, or the first-delivery delay, in the emulator at url."""
+    import datetime
+    import urllib.request
+
+    body = {
+        name: value.isoformat() if isinstance(value, datetime.datetime) else value for name, value in fields.items()
+    }
+    if trail_arn:
+        body["TrailARN"] = trail_arn
+    if first_delivery_seconds is not None:
+        body["FirstDeliverySeconds"] = first_delivery_seconds
+    request = urllib.request.Request(
+        url + TRAIL_STATUS_PATH, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # nosec: the local emulator only
+        return json.loads(response.read())
+
+
+def _patch_cloudtrail_trail_status():
+    """GetTrailStatus reports deliveries as AWS does, and what a test sets.
+
+    CloudTrail API Reference, GetTrailStatus: LatestDeliveryTime is when
+    CloudTrail last delivered log files to the bucket, LatestDeliveryError and
+    LatestCloudWatchLogsDeliveryError are the errors of its last attempts. Stock
+    moto reports a delivery at every call, even right after StartLogging, so
+    "has this trail delivered yet?" could not be tested. Here a trail first
+    delivers FirstDeliverySeconds (300) after StartLogging, then every 5
+    minutes while it logs (CloudTrail User Guide, "Finding your CloudTrail log
+    files": about every 5 minutes); to CloudWatch Logs at the same times when it
+    has a log group; a digest file every hour with log file validation on.
+    StartLogging on a logging trail changes nothing, as in AWS; after a stop and
+    a start the old times stay until the next delivery.
+
+    Control channel: POST JSON to /moto-api/trailguard/cloudtrail/trail-status
+    (TRAIL_STATUS_PATH; set_emulator_trail_status() is a client):
+      {"TrailARN": arn, "LatestDeliveryTime": "2026-01-01T00:00:00Z" | epoch | null,
+       "LatestDeliveryError": "AccessDenied" | null, ...}
+        fixes those fields of that trail (TRAIL_STATUS_TIMES, TRAIL_STATUS_ERRORS);
+        null removes one from the answer. They last as long as the trail.
+      {"FirstDeliverySeconds": 0}   the delay for every trail; /moto-api/reset restores 300.
+    Answers 200 {"status": "ok"}, or 400 with the reason.
+    """
+    import datetime
+    import time
+
+    from moto.cloudtrail.models import Trail
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.moto_api._internal import urls as moto_api_urls
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    def iso(epoch):
+        return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def description(trail):
+        status = trail.status
+        answer = {"IsLogging": status.is_logging, "TimeLoggingStarted": "", "TimeLoggingStopped": ""}
+        if status.started:
+            answer["StartLoggingTime"] = _epoch(status.started)
+            answer["TimeLoggingStarted"] = iso(answer["StartLoggingTime"])
+        if status.stopped:
+            answer["StopLoggingTime"] = _epoch(status.stopped)
+            answer["TimeLoggingStopped"] = iso(answer["StopLoggingTime"])
+        answer.update(_trail_deliveries(trail, time.time()))
+        for name, value in getattr(status, "trailguard_overrides", {}).items():
+            if value is None:
+                answer.pop(name, None)
+            else:
+                answer[name] = value
+        # Documented as no longer in use; AWS still sends them.
+        delivered = answer.get("LatestDeliveryTime")
+        answer.update(
+            LatestDeliveryAttemptTime=iso(delivered) if delivered else "",
+            LatestDeliveryAttemptSucceeded="",
+            LatestNotificationAttemptTime="",
+            LatestNotificationAttemptSucceeded="",
+        )
+        return answer
+
+    def get_trail_status(self):
+        status = self.cloudtrail_backend.get_trail_status(self._get_param("Name"))  # moto's lookup and errors
+        trail = next(
+            t for t in self.cloudtrail_backend.describe_trails(include_shadow_trails=True) if t.status is status
+        )
+        return json.dumps(description(trail))
+
+    original_start_logging = Trail.start_logging
+
+    def start_logging(self):
+        if self.status.is_logging:
+            return
+        if self.status.started:
+            self.status.trailguard_before = _trail_deliveries(self, time.time())
+        original_start_logging(self)
+
+    def trail_status_endpoint(request, full_url, headers):
+        if request.method != "POST":
+            return 400, {}, json.dumps({"error": f"POST JSON to {TRAIL_STATUS_PATH}"})
+        try:
+            body = json.loads(request.data or b"{}")
+            if "FirstDeliverySeconds" in body:
+                _trail_delivery["FirstDeliverySeconds"] = float(body.pop("FirstDeliverySeconds"))
+            if "TrailARN" in body:
+                set_trail_status(body.pop("TrailARN"), **body)
+            elif body:
+                raise ValueError("a trail's fields need its TrailARN")
+        except Exception as error:  # pylint: disable=broad-except  # any bad request is the caller's to see
+            return 400, {}, json.dumps({"error": f"{type(error).__name__}: {error}"})
+        return 200, {}, json.dumps({"status": "ok"})
+
+    original_reset = MotoAPIBackend.reset
+
+    def reset(self):
+        _trail_delivery["FirstDeliverySeconds"] = TRAIL_LOG_INTERVAL_SECONDS
+        original_reset(self)
+
+    CloudTrailResponse.get_trail_status = get_trail_status
+    Trail.start_logging = start_logging
+    MotoAPIBackend.reset = reset
+    moto_api_urls.url_paths["{0}" + TRAIL_STATUS_PATH] = trail_status_endpoint
+
+
+S3_BUCKET_POLICY_MAX_BYTES = 20 * 1024
+
+
+def _patch_s3_bucket_policy_size():
+    """PutBucketPolicy refuses a policy over 20 KB, as S3 does.
+
+    Amazon S3 User Guide, "Bucket policies and user policies": "Bucket policies
+    are limited to 20 KB in size." The size counts the policy without its
+    insignificant whitespace (20,480 bytes). The Error Responses page of the S3
+    API Reference lists no code for it; S3 and S3-compatible servers answer 400
+    PolicyTooLarge "Policy exceeds the maximum allowed document size.", which
+    is what this answers. Stock moto stores a policy of any size, which hid a
+    policy that grows with the number of accounts.
+    """
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.put_bucket_policy
+
+    def put_bucket_policy(self, bucket_name, policy):
+        self.get_bucket(bucket_name)  # NoSuchBucket first, as before
+        try:
+            size = len(json.dumps(json.loads(policy), separators=(",", ":"), ensure_ascii=False).encode())
+        except ValueError:
+            size = len(policy)
+        if size > S3_BUCKET_POLICY_MAX_BYTES:
+            raise S3ClientError("PolicyTooLarge", "Policy exceeds the maximum allowed document size.")
+        return original(self, bucket_name, policy)
+
+    S3Backend.put_bucket_policy = put_bucket_policy
+
+
+def _patch_config_delivery_channel_object_lock():
+    """PutDeliveryChannel refuses a bucket with Object Lock enabled, as AWS Config does.
+
+    AWS CloudFormation Template Reference, AWS::Config::DeliveryChannel: "AWS
+    Config does not support the delivery channel to an Amazon S3 bucket where
+    object lock is enabled." The AWS Config API Reference names no error for
+    it. PutDeliveryChannel checks that Config can write to the bucket, and its
+    documented answer when it cannot is InsufficientDeliveryPolicyException
+    ("Your Amazon S3 bucket policy does not allow Config to write to it"), so
+    that is the answer here, with a message that names the cause. Stock moto
+    accepts the channel.
+    """
+    from moto.config.models import ConfigBackend
+    from moto.core.exceptions import JsonRESTError
+    from moto.s3.models import s3_backends
+
+    original = ConfigBackend.put_delivery_channel
+
+    def put_delivery_channel(self, delivery_channel):
+        name = delivery_channel.get("s3BucketName")
+        owner = s3_backends.bucket_accounts.get(name)  # (partition, account): bucket names are global
+        bucket = s3_backends[owner[1]][owner[0]].buckets.get(name) if owner else None
+        if bucket is not None and bucket.object_lock_enabled:
+            raise JsonRESTError(
+                "InsufficientDeliveryPolicyException",
+                f"AWS Config cannot deliver to S3 bucket {name}: Object Lock is enabled on it, and AWS Config does "
+                "not support a delivery channel to a bucket with Object Lock.",
+            )
+        return original(self, delivery_channel)
+
+    ConfigBackend.put_delivery_channel = put_delivery_channel
+
+
 def _patch_iam_cost_per_account():
     """Make an account's IAM state cheap until it is used, so the emulator holds organizations of 500 accounts.
 
@@ -300,8 +610,154 @@ def _patch_iam_cost_per_account():
     IAMBackend.managed_policies = property(managed_policies, setter("_managed_policies"))
 
 
+def _patch_cloudtrail_list_public_keys():
+    """ListPublicKeys returns the key that signs digest files, as AWS documents (moto answers 500).
+
+    AWS CloudTrail API Reference, "ListPublicKeys": the public keys whose private keys signed digest files in
+    [StartTime, EndTime] (each defaults to now; a start after the end is InvalidTimeRangeException), each with
+    its DER-encoded PKCS #1 Value, validity times and Fingerprint. The signer here is the test key of
+    tools/cloudtrail_delivery.py, the stand-in for CloudTrail's delivery, in every region.
+    """
+    import base64
+    import datetime
+
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.core.exceptions import JsonRESTError
+
+    import cloudtrail_delivery  # tools/, next to this file
+
+    def moment(value, default):
+        if value in (None, ""):
+            return default
+        if isinstance(value, (int, float)) or str(value).replace(".", "", 1).isdigit():
+            return datetime.datetime.fromtimestamp(float(value), datetime.timezone.utc)
+        parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+    def list_public_keys(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        start, end = moment(self._get_param("StartTime"), now), moment(self._get_param("EndTime"), now)
+        if start > end:
+            raise JsonRESTError("InvalidTimeRangeException", "Occurs if the timestamp values are not valid.")
+        keys = [
+            {
+                "Value": base64.b64encode(key["Value"]).decode(),
+                "ValidityStartTime": key["ValidityStartTime"].timestamp(),
+                "ValidityEndTime": key["ValidityEndTime"].timestamp(),
+                "Fingerprint": key["Fingerprint"],
+            }
+            for key in cloudtrail_delivery.public_keys(start, end)
+        ]
+        return json.dumps({"PublicKeyList": keys})
+
+    CloudTrailResponse.list_public_keys = list_public_keys
+
+
+def _patch_s3_lifecycle_object_size_filters():
+    """Keep a lifecycle rule's object-size filter, as S3 does.
+
+    S3 User Guide, "Lifecycle configuration elements": a rule's Filter may hold
+    ObjectSizeGreaterThan and ObjectSizeLessThan, alone or in an And with a
+    prefix, and "Transitioning objects using Amazon S3 Lifecycle": such a filter
+    takes precedence over the default 128 KB minimum. moto 5.2.5 drops both from
+    the rule it stores, so GetBucketLifecycleConfiguration answered a rule S3
+    would not have, and a size-filtered rule looked changed on every run.
+    """
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    sizes = ("ObjectSizeGreaterThan", "ObjectSizeLessThan")
+    set_lifecycle = FakeBucket.set_lifecycle
+    get_bucket_lifecycle = S3Response.get_bucket_lifecycle
+
+    def _sizes(element):
+        return {name: int(element[name]) for name in sizes if (element or {}).get(name) is not None}
+
+    def set_lifecycle_keeping_sizes(self, rules):
+        set_lifecycle(self, rules)
+        for given, stored in zip(rules, self.rules):
+            given_filter = given.get("Filter") or {}
+            stored.trailguard_sizes = (_sizes(given_filter), _sizes(given_filter.get("And")))
+
+    def get_bucket_lifecycle_with_sizes(self):
+        stored_rules = self.backend.get_bucket_lifecycle(self.bucket_name) or []
+        serialized = self.serialized
+
+        def with_sizes(action_result):
+            for shown, stored in zip(action_result.result["Rules"], stored_rules):
+                alone, in_and = getattr(stored, "trailguard_sizes", ({}, {}))
+                if alone:
+                    shown.setdefault("Filter", {}).update(alone)
+                if in_and:
+                    shown.setdefault("Filter", {}).setdefault("And", {}).update(in_and)
+            return serialized(action_result)
+
+        self.serialized = with_sizes
+        try:
+            return get_bucket_lifecycle(self)
+        finally:
+            del self.serialized
+
+    FakeBucket.set_lifecycle = set_lifecycle_keeping_sizes
+    S3Response.get_bucket_lifecycle = get_bucket_lifecycle_with_sizes
+
+
+def _patch_logs_metric_filters():
+    """PutMetricFilter creates or replaces the filter of that name, as CloudWatch Logs does.
+
+    CloudWatch Logs API Reference, PutMetricFilter: "Creates or updates a metric
+    filter and associates it with the specified log group", with
+    ResourceNotFoundException for a log group that does not exist; and
+    DescribeMetricFilters: "The results are ASCII-sorted by filter name".
+    Stock moto appends a second copy on every update (so a filter updated once
+    survived its DeleteMetricFilter), accepts a missing log group and lists the
+    filters in the order they were put.
+    """
+    from moto.logs.exceptions import ResourceNotFoundException
+    from moto.logs.metric_filters import MetricFilters
+    from moto.logs.models import LogsBackend
+
+    def same(metric_filter, name, group):
+        return metric_filter["filterName"] == name and metric_filter["logGroupName"] == group
+
+    def add_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters = [f for f in self.metric_filters if not same(f, filter_name, log_group_name)]
+        self.metric_filters.append(
+            {
+                "filterName": filter_name,
+                "filterPattern": filter_pattern,
+                "logGroupName": log_group_name,
+                "metricTransformations": metric_transformations,
+            }
+        )
+
+    def delete_filter(self, filter_name=None, log_group_name=None):
+        self.metric_filters = [f for f in self.metric_filters if not same(f, filter_name, log_group_name)]
+        return self.metric_filters
+
+    put_metric_filter = LogsBackend.put_metric_filter
+    describe_metric_filters = LogsBackend.describe_metric_filters
+
+    def checked_put(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        if log_group_name not in self.groups:
+            raise ResourceNotFoundException()
+        put_metric_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    def sorted_describe(self, prefix=None, log_group_name=None, metric_name=None, metric_namespace=None):
+        if log_group_name is not None and log_group_name not in self.groups:
+            raise ResourceNotFoundException()
+        found = describe_metric_filters(self, prefix, log_group_name, metric_name, metric_namespace)
+        return sorted(found, key=lambda metric_filter: metric_filter["filterName"])
+
+    MetricFilters.add_filter = add_filter
+    MetricFilters.delete_filter = delete_filter
+    LogsBackend.put_metric_filter = checked_put
+    LogsBackend.describe_metric_filters = sorted_describe
+
+
 def patch_moto():
     _patch_iam_cost_per_account()
+    _patch_logs_metric_filters()
     _patch_s3_acl_on_bucket_owner_enforced()
     _patch_s3_notification_filters()
     _patch_s3_bucket_policy_conditions()
@@ -309,6 +765,12 @@ def patch_moto():
     _patch_cloudtrail_delegated_admin()
     _patch_cloudtrail_replace_semantics()
     _patch_ec2_regions_of_the_callers_partition()
+    _patch_cloudtrail_list_trails_account_wide()
+    _patch_cloudtrail_trail_status()
+    _patch_s3_bucket_policy_size()
+    _patch_config_delivery_channel_object_lock()
+    _patch_cloudtrail_list_public_keys()
+    _patch_s3_lifecycle_object_size_filters()
 
 
 def main(argv=None):

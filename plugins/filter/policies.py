@@ -31,4 +31,5 @@ class FilterModule:
             "mfa_required_policy": policies.mfa_required_policy,
             "config_bucket_statements": policies.config_bucket_statements,
             "config_kms_key_statements": policies.config_kms_key_statements,
+            "config_recorder_delivery_policy": policies.config_recorder_delivery_policy,
         }

@@ -9,7 +9,9 @@ An Ansible task per account per step costs about a second each (module start-up,
 boto3 import, client creation), so work that must touch every member account runs
 in one module that fans out: AccountSessions assumes each account's role once and
 hands out clients, scan_accounts runs the per-account function in a bounded
-thread pool. Used by posture_info (read only) and account_trails.
+thread pool. Used by posture_info (read only) and account_trails, which find
+an account's own (legacy) trails with the same search_account_trails, so that
+the report and the playbook see the same trails.
 """
 
 import threading
@@ -27,6 +29,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import list_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.common import TRAILGUARD_COLLECTION_NAME
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.common import TRAILGUARD_COLLECTION_VERSION
 
@@ -46,13 +52,6 @@ class AccountsErrorHandler(AWSErrorHandler):
 def assume_role(sts_client, role_arn, session_name=SESSION_NAME):
     """Temporary credentials (the Credentials dict) for the role."""
     return sts_client.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-
-
-@AccountsErrorHandler.common_error_handler("describe regions")
-@AWSRetry.jittered_backoff()
-def describe_regions(ec2_client):
-    """The names of the regions enabled for the caller's account."""
-    return sorted(region["RegionName"] for region in ec2_client.describe_regions()["Regions"])
 
 
 def error_text(error):
@@ -101,7 +100,8 @@ class AccountSessions:
     """Clients in any account of the organization, from one AssumeRole per account.
 
     `make_client(service, region, credentials)` builds a client; credentials is
-    None for the caller's own (the management account's). Thread-safe: the
+    None for the caller's own (the management account's). Each client is made
+    once per account, service and region, and reused. Thread-safe: the
     per-account work runs in a thread pool.
     """
 
@@ -112,6 +112,7 @@ class AccountSessions:
         self._partition = partition
         self._role_name = role_name
         self._credentials = {}
+        self._clients = {}
         self._lock = threading.Lock()
 
     def role_arn(self, account):
@@ -131,7 +132,12 @@ class AccountSessions:
             return self._credentials[account_id]
 
     def client(self, account, service, region=None):
-        return self._make_client(service, region, self.credentials(account))
+        key = (account["account_id"], service, region)
+        if key not in self._clients:
+            client = self._make_client(service, region, self.credentials(account))
+            with self._lock:
+                self._clients.setdefault(key, client)
+        return self._clients[key]
 
 
 def scan_accounts(accounts, scan_one, max_workers):
@@ -167,3 +173,73 @@ def own_trails(trails, account_id, organization_trail_arn):
         if len(parts) > 4 and parts[4] == account_id and arn != organization_trail_arn:
             found[arn] = {"name": trail.get("Name"), "arn": arn, "home_region": trail.get("HomeRegion") or parts[3]}
     return sorted(found.values(), key=lambda item: item["arn"])
+
+
+def logs_management_events(selectors):
+    """Whether a trail's selectors (GetEventSelectors' answer) include any management events.
+
+    A trail with no selectors at all logs every management event (CloudTrail's default).
+    """
+    advanced = selectors.get("AdvancedEventSelectors") or []
+    classic = selectors.get("EventSelectors") or []
+    if not advanced and not classic:
+        return True
+    if advanced:
+        return any(
+            "Management" in field.get("Equals", [])
+            for selector in advanced
+            for field in selector.get("FieldSelectors", [])
+            if field.get("Field") == "eventCategory"
+        )
+    return any(selector.get("IncludeManagementEvents", True) for selector in classic)
+
+
+def _read_home_region(client, items):
+    """The account's own trails of one home region with their bucket, status and selectors.
+
+    Organization trails (any, not only ours) are left out: they are never legacy.
+    """
+    trails = []
+    for item in items:
+        trail = get_trail(client, item["arn"])
+        if not trail or trail.get("IsOrganizationTrail"):
+            continue
+        trails.append(
+            dict(
+                item,
+                s3_bucket_name=trail.get("S3BucketName"),
+                is_multi_region_trail=bool(trail.get("IsMultiRegionTrail")),
+                is_logging=bool(get_trail_status(client, item["arn"]).get("IsLogging")),
+                logs_management_events=logs_management_events(get_event_selectors(client, item["arn"])),
+            )
+        )
+    return trails
+
+
+def search_account_trails(client_for, account_id, organization_trail_arn, list_region, home_regions=()):
+    """The account's own (legacy) trails: one ListTrails, then each trail read in its home region.
+
+    ListTrails lists every trail of the account, each with its home region
+    (CloudTrail API Reference, ListTrails), so one call in `list_region` finds
+    them all; GetTrail, GetTrailStatus and GetEventSelectors are then asked in
+    each trail's home region. `client_for(region)` gives the account's
+    CloudTrail client in a region. `home_regions`, when not empty, keeps only
+    the trails whose home region is listed.
+
+    A home region that cannot be read (an opt-in region that is not enabled, a
+    region-deny SCP) does not fail the account: its trails are returned with
+    `error` and without their details. An error of ListTrails itself (the
+    role cannot be assumed, say) is raised, as for any call.
+    """
+    by_region = {}
+    for item in own_trails(list_trails(client_for(list_region)), account_id, organization_trail_arn):
+        if not home_regions or item["home_region"] in home_regions:
+            by_region.setdefault(item["home_region"], []).append(item)
+    trails = []
+    for region in sorted(by_region):
+        try:
+            trails += _read_home_region(client_for(region), by_region[region])
+        except AnsibleAWSError as e:
+            reason = f"could not be read in its home region {region}: {error_text(e)}"
+            trails += [dict(item, error=reason) for item in by_region[region]]
+    return sorted(trails, key=lambda trail: trail["arn"])

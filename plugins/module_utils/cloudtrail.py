@@ -10,7 +10,9 @@ helpers that turn CloudTrail's answers into the module's snake_case shapes.
 Every wrapper retries throttling and turns any other botocore error into
 AnsibleCloudTrailError("Failed to <verb noun>"), so a module needs exactly one
 `except AnsibleCloudTrailError`. Getters return None (lists: []) and deleters
-return False when the thing is missing.
+return False when the thing is missing. The calls that CloudTrail refuses while
+a change propagates (CreateTrail, UpdateTrail, PutInsightSelectors, per their
+API reference's error lists) also wait that out (propagation.py).
 """
 
 import json
@@ -25,6 +27,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import propagation_retry
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import parse_arn
 
 # CloudTrail and KMS throttle with ThrottlingException, which is not in
@@ -77,6 +80,47 @@ class KMSErrorHandler(CloudTrailErrorHandler):
         return is_boto3_error_code("NotFoundException")
 
 
+def trail_refusal(code, arguments):
+    """Why CloudTrail refuses a trail change with `code` when waiting for propagation did not help, or None.
+
+    `arguments` are a wrapper's (CreateTrail's or UpdateTrail's parameters, or a trail name or ARN). These are the
+    errors CloudTrail answers while a new role, key or bucket policy or trusted access has not reached it yet.
+    """
+    trail = arguments.get("Name") or arguments.get("name") or arguments.get("trail_name") or "the trail"
+
+    def named(parameter, kind, otherwise):
+        return f"{kind} {arguments[parameter]}" if arguments.get(parameter) else otherwise
+
+    key = named("KmsKeyId", "KMS key", "the trail's KMS key")
+    bucket = named("S3BucketName", "bucket", "the trail's bucket")
+    role = named("CloudWatchLogsRoleArn", "role", "the trail's CloudWatch Logs role")
+    log_group = named("CloudWatchLogsLogGroupArn", "log group", "the trail's log group")
+    return {
+        "InsufficientEncryptionPolicyException": (
+            f"The policy of {key} does not let cloudtrail.amazonaws.com encrypt log files for trail {trail} "
+            "(kms:GenerateDataKey*, kms:DescribeKey, and kms:Decrypt when the bucket uses an S3 Bucket Key), or the "
+            f"policy of {bucket} does not let CloudTrail write them."
+        ),
+        "InsufficientS3BucketPolicyException": (
+            f"The policy of {bucket} does not let cloudtrail.amazonaws.com read its ACL (s3:GetBucketAcl) and "
+            f"write trail {trail}'s log files (s3:PutObject under AWSLogs/<account-id>/ and "
+            "AWSLogs/<organization-id>/)."
+        ),
+        "InvalidCloudWatchLogsRoleArnException": (
+            f"CloudTrail cannot assume {role}: it must exist and its trust policy must allow "
+            "cloudtrail.amazonaws.com (sts:AssumeRole)."
+        ),
+        "InvalidCloudWatchLogsLogGroupArnException": (
+            f"The policy of {role} does not let CloudTrail write to {log_group} (logs:CreateLogStream and "
+            "logs:PutLogEvents on its log streams), or the log group does not exist."
+        ),
+        "CloudTrailAccessNotEnabledException": (
+            "Trusted access for cloudtrail.amazonaws.com is not enabled in the organization "
+            "(organizations:EnableAWSServiceAccess, which Trailguard's trail role does first)."
+        ),
+    }.get(code)
+
+
 # ---------------------------------------------------------------- trails
 
 
@@ -94,18 +138,30 @@ def list_trails(client):
     return client.get_paginator("list_trails").paginate().build_full_result()["Trails"]
 
 
+@CloudTrailErrorHandler.common_error_handler("describe trails")
+@cloudtrail_retry
+def describe_trails(client, trail_arns):
+    """The settings of the trails with these ARNs, in any region: DescribeTrails reads a trail of another
+    region when it is named by its ARN (DescribeTrails API reference, trailNameList)."""
+    if not trail_arns:
+        return []  # an empty list would mean "this region's trails"
+    return client.describe_trails(trailNameList=list(trail_arns))["trailList"]
+
+
 @CloudTrailErrorHandler.common_error_handler("get trail status")
 @cloudtrail_retry
 def get_trail_status(client, name):
     return client.get_trail_status(Name=name)
 
 
+@propagation_retry(trail_refusal)
 @CloudTrailErrorHandler.common_error_handler("create trail")
 @cloudtrail_retry
 def create_trail(client, **params):
     return client.create_trail(**params)
 
 
+@propagation_retry(trail_refusal)
 @CloudTrailErrorHandler.common_error_handler("update trail")
 @cloudtrail_retry
 def update_trail(client, name, **params):
@@ -158,6 +214,7 @@ def get_insight_selectors(client, trail_name):
     return client.get_insight_selectors(TrailName=trail_name).get("InsightSelectors") or []
 
 
+@propagation_retry(trail_refusal)
 @CloudTrailErrorHandler.common_error_handler("put insight selectors")
 @cloudtrail_retry
 def put_insight_selectors(client, trail_name, insight_selectors):

@@ -16,6 +16,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import propagation_retry
+
 # AWS Config throttles with ThrottlingException, which is not in AWSRetry's default list.
 config_retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
 
@@ -47,6 +49,18 @@ def describe_recorder_status(client, name):
     return statuses["ConfigurationRecordersStatus"][0]
 
 
+def recorder_refusal(code, arguments):
+    """Why AWS Config refuses a recorder with `code` when waiting for a new role to propagate did not help, or None."""
+    if code != "InvalidRoleException":
+        return None
+    role = (arguments.get("recorder") or {}).get("roleARN") or "the recorder's role"
+    return (
+        f"AWS Config cannot use role {role}: it must exist and its trust policy must allow config.amazonaws.com "
+        "(sts:AssumeRole)."
+    )
+
+
+@propagation_retry(recorder_refusal)
 @ConfigErrorHandler.common_error_handler("put configuration recorder")
 @config_retry
 def put_recorder(client, recorder):
@@ -92,3 +106,35 @@ def normalize_recorder(recorder, status):
         "resource_types": sorted(group.get("resourceTypes") or []),
         "recording": bool((status or {}).get("recording", False)),
     }
+
+
+@ConfigErrorHandler.common_error_handler("describe configuration recorders")
+@config_retry
+def recorder_names(client):
+    """The names of the account's configuration recorders in the region (AWS allows one)."""
+    return [recorder["name"] for recorder in client.describe_configuration_recorders()["ConfigurationRecorders"]]
+
+
+@ConfigErrorHandler.common_error_handler("describe delivery channels")
+@config_retry
+def delivery_channel_names(client):
+    """The names of the account's delivery channels in the region (AWS allows one)."""
+    return [channel["name"] for channel in client.describe_delivery_channels()["DeliveryChannels"]]
+
+
+def one_per_region_error(kind, option, wanted, existing, region):
+    """Why a `kind` named `wanted` cannot be put: the region already has one under another name; else None.
+
+    AWS Config allows one configuration recorder and one delivery channel per account and region: putting a second
+    fails with MaxNumberOfConfigurationRecordersExceededException (MaxNumberOfDeliveryChannelsExceededException).
+    AWS Control Tower, for one, makes aws-controltower-BaselineConfigRecorder in every account it governs.
+    """
+    others = sorted(set(existing) - {wanted})
+    if not others:
+        return None
+    return (
+        f"This account already has an AWS Config {kind} in {region}, {others[0]!r}, and AWS Config allows only one "
+        f"per account and region, so {wanted!r} cannot be created; nothing was changed. To manage the existing one, "
+        f"set {option} to {others[0]!r}; if another tool owns it (AWS Control Tower's names start with "
+        "aws-controltower-), leave AWS Config in this account to that tool."
+    )

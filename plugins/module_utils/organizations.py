@@ -19,6 +19,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import propagation_retry
+
 CLOUDTRAIL_SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 
 # Organizations serialises writes per organization, so parallel runs (or AWS's
@@ -216,8 +218,20 @@ def deregister_delegated_administrator(client, account_id, service_principal):
     return True
 
 
+def trusted_access_refusal(code, _arguments):
+    """Why CloudTrail refuses a delegated administrator when waiting for trusted access did not help, or None."""
+    if code != "CloudTrailAccessNotEnabledException":
+        return None
+    return (
+        "Trusted access for cloudtrail.amazonaws.com is not enabled in the organization "
+        "(organizations:EnableAWSServiceAccess, which the module does first)."
+    )
+
+
 # CloudTrail's own calls are the documented way to (de)register its delegated
 # administrator: they also create the service-linked role CloudTrail needs.
+# Right after trusted access is enabled, CloudTrail may not see it yet.
+@propagation_retry(trusted_access_refusal)
 @OrganizationsErrorHandler.common_error_handler("register CloudTrail delegated administrator")
 @organizations_retry
 def register_cloudtrail_delegated_admin(cloudtrail_client, account_id):

@@ -617,26 +617,58 @@ def trail_checks(state, expected, account_id):
 # ---------------------------------------------------------------- pure checks: the log bucket
 
 
+def _rule_filter(rule):
+    """(prefix, tags, minimum size, maximum size) of a lifecycle rule's filter, in any of S3's shapes."""
+    rule_filter = rule.get("Filter") or {}
+    terms = rule_filter.get("And") or rule_filter
+    tags = terms.get("Tags") or ([terms["Tag"]] if terms.get("Tag") else [])
+    return (
+        terms.get("Prefix", rule.get("Prefix", "")),
+        tags,
+        terms.get("ObjectSizeGreaterThan"),
+        terms.get("ObjectSizeLessThan"),
+    )
+
+
 def _lifecycle_problem(rules, expected):
-    """(None, what was found) when an enabled whole-bucket rule moves logs to Glacier and expires them
-    after the expected days (any number when not given); else (the problem, None)."""
+    """(None, the effective rules) when enabled whole-bucket rules move logs to Glacier and expire them after the
+    expected days (any number when not given); else (the problem, None).
+
+    The transition and the expiry may be in different rules. The transition's size filter is shown: without one,
+    S3 transitions no object under 128 KB (its default minimum since September 2024), and most log files are
+    smaller; the expiry must apply to every object.
+    """
     transition_days, expiration_days = expected.get("glacier_transition_days"), expected.get("expiration_days")
-    seen = []
+    seen, glacier_rule, expiry_rule = [], None, None
     for rule in rules or []:
-        prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", ""))
-        if rule.get("Status") != "Enabled" or prefix:
+        prefix, tags, larger, smaller = _rule_filter(rule)
+        if rule.get("Status") != "Enabled" or prefix or tags:
             continue
         glacier = {t.get("StorageClass"): t.get("Days") for t in rule.get("Transitions") or []}.get("GLACIER")
         expiry = (rule.get("Expiration") or {}).get("Days")
-        seen.append(
-            f"rule {rule.get('ID', '?')}: Glacier after {glacier or '-'} days, expiry after {expiry or '-'} days"
-        )
-        glacier_ok = glacier is not None if transition_days is None else glacier == transition_days
-        expiry_ok = expiry is not None if expiration_days is None else expiry == expiration_days
-        if glacier_ok and expiry_ok:
-            return None, seen[-1]
+        parts = []
+        if glacier is not None:
+            size = f"objects over {larger} bytes" if larger is not None else "objects of 128 KB or more, S3's default"
+            parts.append(f"Glacier after {glacier} days ({size}{f' and under {smaller} bytes' if smaller else ''})")
+        if expiry is not None:
+            parts.append(
+                f"expiry after {expiry} days{'' if larger is None and smaller is None else ' (some sizes only)'}"
+            )
+        seen.append(f"rule {rule.get('ID', '?')}: {', '.join(parts) or 'no transition or expiry'}")
+        if glacier is not None and glacier_rule is None and transition_days in (None, glacier):
+            glacier_rule = seen[-1]
+        if (
+            expiry is not None
+            and expiry_rule is None
+            and expiration_days in (None, expiry)
+            and larger is None
+            and smaller is None
+        ):
+            expiry_rule = seen[-1]
+    if glacier_rule and expiry_rule:
+        return None, "; ".join(dict.fromkeys([glacier_rule, expiry_rule]))
     wanted = f"Glacier after {transition_days or 'N'} days and expiry after {expiration_days or 'N'} days"
-    return f"no enabled whole-bucket rule with {wanted}; found {'; '.join(seen) or 'no enabled rule'}", None
+    return f"no enabled whole-bucket rules with {wanted}; found {'; '.join(seen) or 'no enabled rule'}", None
 
 
 def _mfa_delete_step(bucket, account_id):
@@ -648,15 +680,16 @@ def _mfa_delete_step(bucket, account_id):
     )
 
 
-def bucket_checks(state, expected, account_id, key_ids=(), trail_arn=None, organization_id=None):
+def bucket_checks(state, expected, account_id, key_ids=(), trail_arn=None, organization_id=None, partition="aws"):
     """The log bucket's checks.
 
-    state:     read_bucket's answer
-    expected:  the module's `bucket` option
-    key_ids:   the names the trail key goes by (ARN, key ID, alias); empty: not known
+    state:      read_bucket's answer
+    expected:   the module's `bucket` option
+    key_ids:    the names the trail key goes by (ARN, key ID, alias); empty: not known
+    partition:  the caller's partition (aws, aws-us-gov, aws-cn), for the bucket's ARN
     """
     name = expected["name"]
-    results = _Results(account_id, f"arn:aws:s3:::{name}")
+    results = _Results(account_id, f"arn:{partition}:s3:::{name}")
     if not state.get("exists"):
         return results.all_failed("bucket", f"there is no bucket {name} in the log-archive account {account_id}")
     results.add("bucket.exists", PASS, f"s3://{name}")
@@ -859,12 +892,18 @@ def _coverage(member, account_id, organization, trail_problem):
     return PASS, f"ACTIVE member, in {member['ou_path']}"
 
 
+def _legacy_trail(trail):
+    if trail.get("error"):
+        return f"{trail['name']} ({trail['home_region']}, {trail['error']})"
+    return f"{trail['name']} ({trail['home_region']}, {'logging' if trail['is_logging'] else 'stopped'})"
+
+
 def _legacy(scan):
     if "error" in scan:
         return FAIL, f"could not list the account's trails: {scan['error']}"
     if not scan["trails"]:
         return PASS, "no account-level trail"
-    names = ", ".join(f"{trail['name']} ({trail['home_region']})" for trail in scan["trails"])
+    names = ", ".join(_legacy_trail(trail) for trail in scan["trails"])
     return FAIL, (
         f"{len(scan['trails'])} legacy trail(s): {names}. They log management events the organization trail already "
         "logs, and AWS bills those extra copies."
@@ -895,7 +934,7 @@ def account_checks(account, tree, organization, trail_problem, scan, scps, targe
 
     account:        {account_id, name, role: management, log_archive or member}
     trail_problem:  None when the organization trail is healthy, else why it is not
-    scan:           {"trails": own_trails(...)} or {"error": ...} for the account
+    scan:           {"trails": accounts.search_account_trails(...)} or {"error": ...} for the account
     scps:           the expected SCPs ({name, targets}); targets_by_name: read_scp_targets' answer
     """
     account_id = account["account_id"]

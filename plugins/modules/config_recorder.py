@@ -18,6 +18,11 @@ description:
   - AWS Config needs a delivery channel before a recorder can start, and a recorder before a delivery channel can be
     created. So create the recorder first, then the delivery channel (M(community.aws.config_delivery_channel)), then
     run this module again with O(recording=true).
+  - An account has at most one recorder and one delivery channel per region. If the region already has a recorder
+    under another name (AWS Control Tower makes C(aws-controltower-BaselineConfigRecorder)), or a delivery channel
+    under another name than O(delivery_channel_name), the module fails before any change with a message naming it,
+    instead of leaving AWS Config to fail with C(MaxNumberOfConfigurationRecordersExceededException). Set O(name) (or
+    O(delivery_channel_name)) to the existing name to manage it.
 author:
   - Trailguard maintainers (@trailguard)
 options:
@@ -54,6 +59,12 @@ options:
       - V(true) starts the recorder and V(false) stops it. When not set, whether it records is left as it is (a new
         recorder does not record).
     type: bool
+  delivery_channel_name:
+    description:
+      - The name of the delivery channel the region has or will have (with M(community.aws.config_delivery_channel)).
+      - When set and O(state=present), the module fails before any change if the region already has a delivery
+        channel under another name. Not set, delivery channels are not looked at.
+    type: str
   state:
     description:
       - V(present) creates or updates the recorder; V(absent) stops and deletes it.
@@ -72,13 +83,15 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - trailguard.cloudtrail.propagation
 """
 
 EXAMPLES = r"""
-- name: Record every supported resource, global ones too (in this one region)
+- name: Record every supported resource, global ones too (in this one region); fail if another channel is in the way
   trailguard.cloudtrail.config_recorder:
     role_arn: arn:aws:iam::111111111111:role/TrailguardConfigRecorder
     include_global_resource_types: true
+    delivery_channel_name: default
 
 - name: Deliver to the central bucket
   community.aws.config_delivery_channel:
@@ -137,13 +150,19 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import AnsibleConfigError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import delete_recorder
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import delivery_channel_names
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import describe_recorder
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import describe_recorder_status
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import normalize_recorder
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import one_per_region_error
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import put_recorder
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import recorder_names
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import start_recorder
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config import stop_recorder
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import DEFAULT_PROPAGATION_TIMEOUT
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import PROPAGATION_TIMEOUT_SPEC
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import check_propagation_timeout
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_arn
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import first_error
 
@@ -185,6 +204,18 @@ def describe(client, name):
     return normalize_recorder(recorder, describe_recorder_status(client, name) if recorder else None)
 
 
+def other_recorder_or_channel(client, name, channel_name):
+    """Why the recorder (or the named delivery channel) cannot be put in this region, or None."""
+    region = client.meta.region_name
+    return one_per_region_error("configuration recorder", "name", name, recorder_names(client), region) or (
+        one_per_region_error(
+            "delivery channel", "delivery_channel_name", channel_name, delivery_channel_names(client), region
+        )
+        if channel_name
+        else None
+    )
+
+
 def to_boto3(desired):
     return {
         "name": desired["name"],
@@ -197,13 +228,14 @@ def to_boto3(desired):
     }
 
 
-def ensure_present(client, current, desired, recording, check_mode):
+def ensure_present(client, current, desired, recording, check_mode, propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT):
     """Create or update the recorder, then start or stop it; return (changed, new_state)."""
     changed = False
     state = dict(current) if current else dict(desired, recording=False)
     if not current or any(current[key] != desired[key] for key in SETTINGS):
         if not check_mode:
-            put_recorder(client, to_boto3(desired))
+            # A role made just before may not be usable by AWS Config yet (InvalidRoleException): wait for it.
+            put_recorder(client, to_boto3(desired), propagation_timeout=propagation_timeout)
         state.update({key: desired[key] for key in SETTINGS})
         changed = True
     if recording is not None and state["recording"] != recording:
@@ -233,7 +265,9 @@ def main():
         include_global_resource_types=dict(type="bool", default=False),
         resource_types=dict(type="list", elements="str", default=[]),
         recording=dict(type="bool"),
+        delivery_channel_name=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        propagation_timeout=dict(PROPAGATION_TIMEOUT_SPEC),
     )
     module = TrailguardAWSModule(
         argument_spec=argument_spec,
@@ -241,7 +275,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    error = validate(params)
+    error = validate(params) or check_propagation_timeout(params["propagation_timeout"])
     if error:
         module.fail_json(msg=error)
     desired = {key: params[key] for key in SETTINGS}
@@ -251,8 +285,15 @@ def main():
     client = module.client("config", retry_decorator=AWSRetry.jittered_backoff())
     try:
         before = describe(client, params["name"])
+        conflict = params["state"] == "present" and other_recorder_or_channel(
+            client, params["name"], params["delivery_channel_name"]
+        )
+        if conflict:
+            module.fail_json(msg=conflict)
         if params["state"] == "present":
-            changed, after = ensure_present(client, before, desired, params["recording"], module.check_mode)
+            changed, after = ensure_present(
+                client, before, desired, params["recording"], module.check_mode, params["propagation_timeout"]
+            )
         else:
             changed, after = ensure_absent(client, before, module.check_mode)
     except AnsibleConfigError as e:

@@ -208,6 +208,11 @@ notes:
     module's region.
   - All input is checked before any AWS call, then an alias, alias ARN or key ID in O(kms_key_id) is resolved with
     C(kms:DescribeKey) and C(sts:GetCallerIdentity) (reads only, also in check mode).
+  - For a while after the bucket policy, the key policy, the CloudWatch Logs role or trusted access is changed,
+    CloudTrail refuses C(CreateTrail), C(UpdateTrail) and C(PutInsightSelectors) with
+    C(InsufficientEncryptionPolicyException), C(InsufficientS3BucketPolicyException),
+    C(InvalidCloudWatchLogsRoleArnException), C(InvalidCloudWatchLogsLogGroupArnException) or
+    C(CloudTrailAccessNotEnabledException). The module retries these for O(propagation_timeout) seconds.
 attributes:
   check_mode:
     support: full
@@ -221,6 +226,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - trailguard.cloudtrail.propagation
 """
 
 EXAMPLES = r"""
@@ -413,6 +419,9 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail i
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import (
     TrailguardAWSModule as AnsibleAWSModule,
 )
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import DEFAULT_PROPAGATION_TIMEOUT
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import PROPAGATION_TIMEOUT_SPEC
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import check_propagation_timeout
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_arn
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_bucket_name
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_trail_name
@@ -521,6 +530,7 @@ def validate_params(params, region):
         validate_cloudwatch(params["cloudwatch_logs_log_group_arn"], params["cloudwatch_logs_role_arn"]),
         check_arn(sns_topic_arn, "sns_topic_name", service="sns"),
         validate_selectors(params["event_selectors"], params["advanced_event_selectors"]),
+        check_propagation_timeout(params["propagation_timeout"]),
     )
 
 
@@ -635,13 +645,13 @@ def apply_setting_changes(trail, changes):
     return new_trail
 
 
-def ensure_trail_settings(client, trail, settings, check_mode):
+def ensure_trail_settings(client, trail, settings, check_mode, propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT):
     changes = trail_setting_changes(trail, settings)
     if not changes:
         return False, trail
     if not check_mode:
         parameters = {parameter: changes[option] for option, _key, parameter in TRAIL_SETTINGS if option in changes}
-        update_trail(client, trail["trail_arn"], **parameters)
+        update_trail(client, trail["trail_arn"], propagation_timeout=propagation_timeout, **parameters)
     return True, apply_setting_changes(trail, changes)
 
 
@@ -669,14 +679,21 @@ def ensure_event_selectors(client, trail, event_selectors, advanced_event_select
     return True, dict(trail, **desired)
 
 
-def ensure_insight_selectors(client, trail, insight_selectors, check_mode):
+def ensure_insight_selectors(
+    client, trail, insight_selectors, check_mode, propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT
+):
     if insight_selectors is None:
         return False, trail
     desired = sorted(set(insight_selectors))
     if trail["insight_selectors"] == desired:
         return False, trail
     if not check_mode:
-        put_insight_selectors(client, trail["trail_arn"], [{"InsightType": insight} for insight in desired])
+        put_insight_selectors(
+            client,
+            trail["trail_arn"],
+            [{"InsightType": insight} for insight in desired],
+            propagation_timeout=propagation_timeout,
+        )
     return True, dict(trail, insight_selectors=desired)
 
 
@@ -707,7 +724,7 @@ def ensure_logging(client, trail, enable_logging, check_mode):
     return True, dict(trail, is_logging=enable_logging)
 
 
-def create_new_trail(client, name, region, settings, tags, check_mode):
+def create_new_trail(client, name, region, settings, tags, check_mode, propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT):
     """Create the trail with its settings and tags; selectors and logging follow in ensure_present."""
     if name.startswith("arn:"):
         raise AnsibleCloudTrailError(
@@ -722,7 +739,7 @@ def create_new_trail(client, name, region, settings, tags, check_mode):
     if tags:
         parameters["TagsList"] = ansible_dict_to_boto3_tag_list(tags)
     if not check_mode:
-        created = create_trail(client, **parameters)
+        created = create_trail(client, propagation_timeout=propagation_timeout, **parameters)
         return describe_trail_state(client, get_trail(client, created["TrailARN"]))
     # What CloudTrail will report for the new trail.
     empty = {key: None for _option, key, _parameter in TRAIL_SETTINGS}
@@ -738,16 +755,19 @@ def create_new_trail(client, name, region, settings, tags, check_mode):
 
 
 def ensure_present(client, trail, name, region, params, settings, check_mode):
+    propagation_timeout = params["propagation_timeout"]
     changed = trail is None
     if trail is None:
-        trail = create_new_trail(client, name, region, settings, params["tags"], check_mode)
+        trail = create_new_trail(client, name, region, settings, params["tags"], check_mode, propagation_timeout)
     else:
-        changed, trail = ensure_trail_settings(client, trail, settings, check_mode)
+        changed, trail = ensure_trail_settings(client, trail, settings, check_mode, propagation_timeout)
     steps = (
         lambda state: ensure_event_selectors(
             client, state, params["event_selectors"], params["advanced_event_selectors"], check_mode
         ),
-        lambda state: ensure_insight_selectors(client, state, params["insight_selectors"], check_mode),
+        lambda state: ensure_insight_selectors(
+            client, state, params["insight_selectors"], check_mode, propagation_timeout
+        ),
         lambda state: ensure_tags(client, state, params["tags"], params["purge_tags"], check_mode),
         lambda state: ensure_logging(client, state, params["enable_logging"], check_mode),
     )
@@ -812,6 +832,7 @@ def main():
         enable_logging=dict(type="bool", default=True),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        propagation_timeout=dict(PROPAGATION_TIMEOUT_SPEC),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

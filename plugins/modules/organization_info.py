@@ -12,6 +12,10 @@ short_description: describe the AWS Organization and the calling account
 description:
   - Returns the organization the caller belongs to, whether the caller is its management account,
     and, from the management account, its roots and optionally its accounts.
+  - Returns the caller's ARN and its partition (C(aws), C(aws-cn), C(aws-us-gov) ...), from which ARNs of the
+    caller's partition are built.
+  - Optionally lists the trails of the caller's account in every region, with their settings, for example to find
+    an organization trail made by someone else (AWS Control Tower's C(aws-controltower-BaselineCloudTrail)).
   - Read only. Use it as a preflight check before changing anything, for example to fail early when the
     organization lacks all features or the playbook does not run from the management account.
 author:
@@ -20,6 +24,13 @@ options:
   include_accounts:
     description:
       - Also list every account of the organization (management account only).
+    type: bool
+    default: false
+  include_trails:
+    description:
+      - Also list the trails of the caller's account, in every region, with their settings.
+      - One C(ListTrails), which covers the whole account, then one C(DescribeTrails) that names the trails by
+        ARN, which reads trails of other regions too.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -38,6 +49,17 @@ EXAMPLES = r"""
     that:
       - org.is_management_account
       - org.organization.feature_set == 'ALL'
+
+- name: Find organization trails in the management account, with the caller's partition
+  trailguard.cloudtrail.organization_info:
+    include_trails: true
+  register: org
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: >-
+      {{ org.trails | selectattr('is_organization_trail', 'defined') | selectattr('is_organization_trail')
+         | map(attribute='trail_arn') | list }}, in partition {{ org.partition }}
 """
 
 RETURN = r"""
@@ -46,6 +68,16 @@ caller_account_id:
   returned: always
   type: str
   sample: "123456789012"
+caller_arn:
+  description: The ARN of the caller (an IAM user, an assumed-role session ...).
+  returned: always
+  type: str
+  sample: arn:aws-us-gov:sts::123456789012:assumed-role/TrailguardRunner/ci
+partition:
+  description: The partition of the caller's ARN, in which every ARN of its accounts is.
+  returned: always
+  type: str
+  sample: aws-us-gov
 is_management_account:
   description: Whether the caller is the organization's management account.
   returned: always
@@ -100,11 +132,44 @@ accounts:
     status:
       description: The account status, for example C(ACTIVE).
       type: str
+trails:
+  description:
+    - The trails of the caller's account, in every region, sorted by ARN, with the settings C(DescribeTrails)
+      returns (snake_case).
+    - A trail that C(DescribeTrails) does not return has only C(name), C(trail_arn) and C(home_region).
+  returned: when O(include_trails=true)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The trail name.
+      type: str
+      sample: aws-controltower-BaselineCloudTrail
+    trail_arn:
+      description: The trail ARN.
+      type: str
+      sample: arn:aws:cloudtrail:us-east-1:123456789012:trail/aws-controltower-BaselineCloudTrail
+    home_region:
+      description: The region the trail was created in.
+      type: str
+      sample: us-east-1
+    is_organization_trail:
+      description: Whether the trail logs every account of the organization.
+      type: bool
+    is_multi_region_trail:
+      description: Whether the trail logs every region.
+      type: bool
+    s3_bucket_name:
+      description: The bucket the trail delivers to.
+      type: str
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import describe_trails
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import list_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import caller_is_management
@@ -114,32 +179,59 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_roots
 
 
-def describe(client, sts_client, include_accounts):
-    caller = get_caller_identity(sts_client)["Account"]
+def arn_partition(arn):
+    """The partition of an ARN: arn:<partition>:<service>:..."""
+    return arn.split(":")[1]
+
+
+def account_trails(cloudtrail_client):
+    """Every trail of the caller's account, with its settings, sorted by ARN.
+
+    ListTrails covers the whole account; DescribeTrails then reads each trail by its ARN, in any region.
+    """
+    listed = sorted(list_trails(cloudtrail_client), key=lambda trail: trail["TrailARN"])
+    described = describe_trails(cloudtrail_client, [trail["TrailARN"] for trail in listed])
+    by_arn = {trail["TrailARN"]: trail for trail in described}
+    return [boto3_resource_to_ansible_dict(by_arn.get(item["TrailARN"], item), force_tags=False) for item in listed]
+
+
+def describe(client, sts_client, include_accounts, cloudtrail_client=None):
+    caller = get_caller_identity(sts_client)
+    account_id = caller["Account"]
     organization = describe_organization(client) or {}
     result = {
-        "caller_account_id": caller,
-        "is_management_account": caller_is_management(organization, caller),
+        "caller_account_id": account_id,
+        "caller_arn": caller["Arn"],
+        "partition": arn_partition(caller["Arn"]),
+        "is_management_account": caller_is_management(organization, account_id),
         "organization": boto3_resource_to_ansible_dict(organization, force_tags=False) if organization else {},
     }
     # Roots and accounts can only be listed from the management account.
     if result["is_management_account"]:
         result["roots"] = [boto3_resource_to_ansible_dict(root, force_tags=False) for root in list_roots(client)]
         if include_accounts:
-            result["accounts"] = [boto3_resource_to_ansible_dict(account, force_tags=False) for account in list_accounts(client)]
+            result["accounts"] = [
+                boto3_resource_to_ansible_dict(account, force_tags=False) for account in list_accounts(client)
+            ]
+    if cloudtrail_client is not None:
+        result["trails"] = account_trails(cloudtrail_client)
     return result
 
 
 def main():
     module = TrailguardAWSModule(
-        argument_spec=dict(include_accounts=dict(type="bool", default=False)),
+        argument_spec=dict(
+            include_accounts=dict(type="bool", default=False),
+            include_trails=dict(type="bool", default=False),
+        ),
         supports_check_mode=True,
     )
     client = module.client("organizations", retry_decorator=AWSRetry.jittered_backoff())
     sts_client = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+    cloudtrail_client = module.client("cloudtrail") if module.params["include_trails"] else None
     try:
-        result = describe(client, sts_client, module.params["include_accounts"])
-    except AnsibleOrganizationsError as e:
+        result = describe(client, sts_client, module.params["include_accounts"], cloudtrail_client)
+    except (AnsibleOrganizationsError, AnsibleCloudTrailError) as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, **result)
 

@@ -61,6 +61,9 @@ options:
 notes:
   - AWS limits how many delegated administrators a service allows (for CloudTrail, three). To replace one
     where only one is allowed, use O(purge_delegated_administrators=true); the old one is deregistered first.
+  - Right after trusted access for V(cloudtrail.amazonaws.com) is enabled, CloudTrail may refuse to register its
+    delegated administrator with C(CloudTrailAccessNotEnabledException) until the change has reached it; the module
+    retries that for O(propagation_timeout) seconds.
 attributes:
   check_mode:
     support: full
@@ -73,6 +76,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - trailguard.cloudtrail.propagation
 """
 
 EXAMPLES = r"""
@@ -168,6 +172,9 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
     register_delegated_administrator,
 )
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import DEFAULT_PROPAGATION_TIMEOUT
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import PROPAGATION_TIMEOUT_SPEC
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import check_propagation_timeout
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_account_id
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import first_error
 
@@ -233,9 +240,11 @@ def describe_trusted_access(client, service_principals):
     }
 
 
-def register(client, cloudtrail_client, service_principal, account_id):
+def register(client, cloudtrail_client, service_principal, account_id, propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT):
     if service_principal == CLOUDTRAIL_SERVICE_PRINCIPAL:
-        return register_cloudtrail_delegated_admin(cloudtrail_client, account_id)
+        return register_cloudtrail_delegated_admin(
+            cloudtrail_client, account_id, propagation_timeout=propagation_timeout
+        )
     return register_delegated_administrator(client, account_id, service_principal)
 
 
@@ -255,7 +264,16 @@ def _with_enabled(state, service_principals, enabled):
     return state
 
 
-def ensure_present(client, cloudtrail_client, current, service_principals, delegated_administrators, purge, check_mode):
+def ensure_present(
+    client,
+    cloudtrail_client,
+    current,
+    service_principals,
+    delegated_administrators,
+    purge,
+    check_mode,
+    propagation_timeout=DEFAULT_PROPAGATION_TIMEOUT,
+):
     """Enable access, then (de)register delegated admins; return (changed, new state)."""
     new = deepcopy(current)
     enabled = {entry["service_principal"]: entry["date_enabled"] for entry in current["enabled_service_principals"]}
@@ -278,7 +296,7 @@ def ensure_present(client, cloudtrail_client, current, service_principals, deleg
         for account_id in sorted(wanted - registered):
             changed = True
             if not check_mode:
-                register(client, cloudtrail_client, principal, account_id)
+                register(client, cloudtrail_client, principal, account_id, propagation_timeout)
         new["delegated_administrators"][principal] = sorted(wanted if purge else wanted | registered)
     return changed, _with_enabled(new, service_principals, enabled)
 
@@ -310,6 +328,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         delegated_administrators=dict(type="list", elements="str"),
         purge_delegated_administrators=dict(type="bool", default=False),
+        propagation_timeout=dict(PROPAGATION_TIMEOUT_SPEC),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -321,7 +340,9 @@ def main():
     state = module.params["state"]
     purge = module.params["purge_delegated_administrators"]
 
-    error = validate_options(service_principals, delegated_administrators)
+    error = validate_options(service_principals, delegated_administrators) or check_propagation_timeout(
+        module.params["propagation_timeout"]
+    )
     if error:
         module.fail_json(msg=error)
 
@@ -343,16 +364,13 @@ def main():
             module.fail_json(msg=error)
 
         before = describe_trusted_access(client, service_principals)
-        ensure = ensure_present if state == "present" else ensure_absent
-        changed, after = ensure(
-            client,
-            cloudtrail_client,
-            before,
-            service_principals,
-            delegated_administrators,
-            purge,
-            module.check_mode,
-        )
+        arguments = (client, cloudtrail_client, before, service_principals, delegated_administrators, purge)
+        if state == "present":
+            changed, after = ensure_present(
+                *arguments, module.check_mode, propagation_timeout=module.params["propagation_timeout"]
+            )
+        else:
+            changed, after = ensure_absent(*arguments, module.check_mode)
         if changed and not module.check_mode:
             after = describe_trusted_access(client, service_principals)
     except AnsibleOrganizationsError as e:

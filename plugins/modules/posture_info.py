@@ -25,11 +25,14 @@ description:
     trail's log group).
   - "For every account in O(accounts): covered by the organization trail (an ACTIVE member, and the trail is
     usable), no legacy account-level trails, and both SCPs attached to the account or one of its OUs or the root."
+  - The legacy trails are found as M(trailguard.cloudtrail.account_trails) finds them, with the same search (one
+    C(ListTrails) per account, then each trail read in its home region), so the report and the playbook see the
+    same trails. A home region that cannot be read for an account is named in that account's check.
   - The accounts are read in parallel, O(max_workers) at a time, with one C(sts:AssumeRole) per account. An error in
     one account (a role that cannot be assumed, for example) fails that account's legacy-trail check, not the module.
   - "Cost: a fixed number of calls for the organization, the trail, the bucket, the key, the SCPs and the alarms;
-    two Organizations listings per OU; and per account one AssumeRole plus one ListTrails per region in
-    O(legacy_trail_regions)."
+    two Organizations listings per OU; and per account one AssumeRole and one ListTrails, plus three reads per
+    legacy trail."
   - Read only. Statuses are V(pass), V(fail), V(manual), V(not_configured) and V(not_applicable); only V(fail) is red.
 author:
   - Trailguard maintainers (@trailguard)
@@ -208,14 +211,13 @@ options:
     default: OrganizationAccountAccessRole
   legacy_trail_regions:
     description:
-      - The regions whose C(ListTrails) is asked for each account's own trails; a trail found in several is
-        reported once.
-      - AWS documents C(ListTrails) as listing the trails of the account, each with its home region, so one region
-        is normally enough. Add regions for an endpoint that answers per region (the emulator lists a single-region
-        trail only in its home region).
-      - Defaults to the region the module runs in.
+      - The home regions whose legacy trails are reported; a trail whose home region is not listed is left out,
+        as O(trailguard.cloudtrail.account_trails#module:regions) does for M(trailguard.cloudtrail.account_trails).
+      - Empty means every region. C(ListTrails) lists every trail of an account, each with its home region, so
+        the search costs one call per account either way.
     type: list
     elements: str
+    default: []
   max_workers:
     description:
       - How many accounts are read at the same time.
@@ -385,10 +387,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import AccountSessions
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import AnsibleAccountsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import client_maker
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import own_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import scan_accounts
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import search_account_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import list_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
@@ -513,6 +514,7 @@ def posture(params, clients, sessions, caller, region, now):
     if error:
         raise AnsiblePostureError(message=error)
     management_id = organization["MasterAccountId"]
+    partition = caller["Arn"].split(":")[1]
     tree = read_organization_tree(clients["organizations"])
 
     log_archive = params["log_archive_account"]
@@ -520,7 +522,6 @@ def posture(params, clients, sessions, caller, region, now):
     bucket_state = read_bucket(sessions.client(log_archive, "s3"), params["bucket"]["name"])
     trail_state = read_trail(clients["cloudtrail"], params["trail"]["name"])
     trail = trail_state.get("trail") or {}
-    partition = caller["Arn"].split(":")[1]
     trail_arn = trail.get("TrailARN") or (
         params["trail"]["name"]
         if params["trail"]["name"].startswith("arn:")
@@ -532,7 +533,7 @@ def posture(params, clients, sessions, caller, region, now):
     expected_trail = dict(params["trail"], bucket_name=params["bucket"]["name"], kms_key_arn=metadata.get("Arn"))
     checks = trail_checks(trail_state, expected_trail, management_id)
     checks += bucket_checks(
-        bucket_state, params["bucket"], log_archive["account_id"], key_ids, trail_arn, organization["Id"]
+        bucket_state, params["bucket"], log_archive["account_id"], key_ids, trail_arn, organization["Id"], partition
     )
     checks += key_checks(key_state, params["kms_key"], log_archive["account_id"], trail_arn)
 
@@ -543,13 +544,15 @@ def posture(params, clients, sessions, caller, region, now):
     checks += alarm_checks(params["alarm_names"], alarms, log_group_arn, management_id)
 
     accounts = with_roles(params["accounts"], management_id, log_archive)
-    regions = params["legacy_trail_regions"] or [region]
 
     def scan(account):
-        trails = []
-        for scan_region in regions:
-            trails += list_trails(sessions.client(account, "cloudtrail", scan_region))
-        return {"trails": own_trails(trails, account["account_id"], trail_arn)}
+        def client_for(scan_region):
+            return sessions.client(account, "cloudtrail", scan_region)
+
+        trails = search_account_trails(
+            client_for, account["account_id"], trail_arn, region, params["legacy_trail_regions"]
+        )
+        return {"trails": trails}
 
     problem = organization_trail_problem(checks)
     per_account = {
@@ -625,7 +628,7 @@ def main():
             options=dict(ROLE_OPTIONS, name=dict(type="str")),
         ),
         assume_role_name=dict(type="str", default="OrganizationAccountAccessRole"),
-        legacy_trail_regions=dict(type="list", elements="str"),
+        legacy_trail_regions=dict(type="list", elements="str", default=[]),
         max_workers=dict(type="int", default=10),
     )
     module = TrailguardAWSModule(argument_spec=argument_spec, supports_check_mode=True)

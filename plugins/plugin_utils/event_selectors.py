@@ -11,16 +11,23 @@ writes is itself a data event, a feedback loop that costs money and noise
 (awslabs/landing-zone-accelerator-on-aws#1192). `NotStartsWith` is used, not
 `NotEquals`, because object ARNs are bucket ARN + "/" + key
 (hashicorp/terraform-provider-aws#28582).
+
+The management-events selector has the name the CloudTrail console gives it,
+`Management events selector`: scanners read the name. Prowler's
+cloudtrail_multi_region_enabled_logging_management_events, for one, counts an
+advanced selector as logging management events only under that name, and the
+CIS benchmark's audit procedure shows it as the correct output.
 """
 
+# The CloudTrail console's name for the selector of management events.
+MANAGEMENT_EVENTS_SELECTOR = "Management events selector"
 
-def advanced_event_selectors(
-    excluded_bucket_names=(), s3_data_events=False, lambda_data_events=False, partition="aws"
-):
+
+def advanced_event_selectors(excluded_bucket_names=(), s3_data_events=False, lambda_data_events=False, partition="aws"):
     """Selectors in the snake_case shape of the org_trail module's option."""
     selectors = [
         {
-            "name": "Management events",
+            "name": MANAGEMENT_EVENTS_SELECTOR,
             "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
         }
     ]

@@ -132,7 +132,7 @@ def audit_bucket_policy(
     deny_insecure_transport=True,
     require_mfa_for_deletes=True,
     exempt_principal_arns=(),
-    config_account_ids=(),
+    config_delivery=False,
 ):
     """The central log bucket's policy.
 
@@ -140,8 +140,10 @@ def audit_bucket_policy(
     pre-check) and AWSLogs/<org-id>/ (the organization's logs), only for the one
     trail (aws:SourceArn). Members may list and read only their own account's
     prefix. Requests without TLS, from outside the organization (other than AWS
-    services), and MFA-less deletes or retention changes are denied. AWS Config
-    of `config_account_ids`, if any, may deliver under AWSLogs/<account>/Config/.
+    services), and MFA-less deletes or retention changes are denied. With
+    `config_delivery`, AWS Config of any account of the organization may deliver
+    under AWSLogs/<account>/Config/ (config_bucket_statements). No statement
+    lists accounts, so the policy's size does not grow with the organization.
     """
     bucket = bucket_arn(bucket_name, partition)
     objects = f"{bucket}/*"
@@ -226,8 +228,8 @@ def audit_bucket_policy(
                 conditions=conditions,
             )
         )
-    if config_account_ids:
-        statements += config_bucket_statements(config_account_ids, bucket_name, key_prefix, partition)
+    if config_delivery:
+        statements += config_bucket_statements(organization_id, bucket_name, key_prefix, partition)
     return policy_document(statements)
 
 
@@ -239,16 +241,18 @@ def kms_key_policy(
     region,
     partition="aws",
     cloudwatch_log_group_arn=None,
-    config_account_ids=(),
+    config_delivery=False,
 ):
     """The trail key's policy.
 
     The key account's IAM policies administer the key. CloudTrail may generate
     data keys only for the management account's trails (encryption context) and
-    only on behalf of the one trail (aws:SourceArn). Principals in the
-    organization may decrypt CloudTrail logs. CloudWatch Logs may use the key
-    for the one log group, when that group is encrypted with it. AWS Config of
-    `config_account_ids`, if any, may use it to deliver to the log bucket.
+    only on behalf of the one trail (aws:SourceArn), and may decrypt for that
+    trail, which it needs because the log bucket uses an S3 Bucket Key. Principals
+    in the organization may decrypt CloudTrail logs. CloudWatch Logs may use the
+    key for the one log group, when that group is encrypted with it. With
+    `config_delivery`, AWS Config of any account of the organization may use it
+    to deliver to the log bucket (config_kms_key_statements).
     """
     management_trails = f"arn:{partition}:cloudtrail:*:{management_account_id}:trail/*"
     trail_context = {"kms:EncryptionContext:aws:cloudtrail:arn": management_trails}
@@ -276,6 +280,17 @@ def kms_key_policy(
             principal={"Service": CLOUDTRAIL},
             conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
         ),
+        # CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": with an S3 Bucket Key on the
+        # bucket, CreateTrail and UpdateTrail need kms:Decrypt ("Allow CloudTrail to decrypt a trail"), or they
+        # fail with InsufficientEncryptionPolicyException. Scoped to the one trail, as the guide advises.
+        statement(
+            "CloudTrailDecryptForBucketKey",
+            "Allow",
+            ["kms:Decrypt"],
+            "*",
+            principal={"Service": CLOUDTRAIL},
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+        ),
         statement(
             "OrganizationDecryptLogs",
             "Allow",
@@ -299,8 +314,8 @@ def kms_key_policy(
                 conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
             )
         )
-    if config_account_ids:
-        statements += config_kms_key_statements(config_account_ids)
+    if config_delivery:
+        statements += config_kms_key_statements(organization_id)
     return policy_document(statements)
 
 
@@ -624,15 +639,19 @@ def mfa_required_policy(allowed_without_mfa=()):
     return policy_document([deny])
 
 
-def config_bucket_statements(account_ids, bucket_name, key_prefix="", partition="aws"):
-    """Bucket policy statements for AWS Config delivery from `account_ids` (add them to the log bucket's policy).
+def config_bucket_statements(organization_id, bucket_name, key_prefix="", partition="aws"):
+    """Bucket policy statements for AWS Config delivery from every account of the organization.
 
-    Config may check the bucket and write only under its own account's prefix,
-    <prefix>/AWSLogs/<account>/Config/: the ${aws:SourceAccount} policy variable
-    in the resource ties each account to its own prefix.
+    AWS Config delivers to a bucket of another account as its service principal,
+    config.amazonaws.com. It may check the bucket and write only for accounts of
+    the organization (aws:SourceOrgID, as AWS Control Tower's log bucket policy
+    does), and only under the account's own prefix, <prefix>/AWSLogs/<account>/Config/:
+    the ${aws:SourceAccount} policy variable in the resource ties each account to
+    its prefix. Naming the organization instead of its accounts keeps the policy's
+    size fixed, and covers accounts that join later.
     """
     bucket = bucket_arn(bucket_name, partition)
-    accounts = {"aws:SourceAccount": sorted(set(account_ids))}
+    in_org = {"aws:SourceOrgID": organization_id}
     return [
         statement(
             "ConfigAclCheck",
@@ -640,7 +659,7 @@ def config_bucket_statements(account_ids, bucket_name, key_prefix="", partition=
             ["s3:GetBucketAcl"],
             [bucket],
             principal={"Service": CONFIG},
-            conditions={"StringEquals": accounts},
+            conditions={"StringEquals": in_org},
         ),
         statement(
             "ConfigBucketExistenceCheck",
@@ -648,7 +667,7 @@ def config_bucket_statements(account_ids, bucket_name, key_prefix="", partition=
             ["s3:ListBucket"],
             [bucket],
             principal={"Service": CONFIG},
-            conditions={"StringEquals": accounts},
+            conditions={"StringEquals": in_org},
         ),
         statement(
             "ConfigWrite",
@@ -656,13 +675,13 @@ def config_bucket_statements(account_ids, bucket_name, key_prefix="", partition=
             ["s3:PutObject"],
             [f"{bucket}/{_log_prefix(key_prefix)}/${{aws:SourceAccount}}/Config/*"],
             principal={"Service": CONFIG},
-            conditions={"StringEquals": dict(accounts, **{"s3:x-amz-acl": "bucket-owner-full-control"})},
+            conditions={"StringEquals": dict(in_org, **{"s3:x-amz-acl": "bucket-owner-full-control"})},
         ),
     ]
 
 
-def config_kms_key_statements(account_ids):
-    """Key policy statements letting AWS Config of `account_ids` write to a bucket encrypted with the key."""
+def config_kms_key_statements(organization_id):
+    """Key policy statements letting AWS Config of the organization's accounts write to a bucket encrypted with the key."""
     return [
         statement(
             "ConfigUseKey",
@@ -670,6 +689,41 @@ def config_kms_key_statements(account_ids):
             ["kms:Decrypt", "kms:GenerateDataKey"],
             "*",
             principal={"Service": CONFIG},
-            conditions={"StringEquals": {"aws:SourceAccount": sorted(set(account_ids))}},
+            conditions={"StringEquals": {"aws:SourceOrgID": organization_id}},
         )
     ]
+
+
+def config_recorder_delivery_policy(bucket_name, account_id, kms_key_arn, key_prefix=""):
+    """The inline policy of the recorder role in the account that owns the log bucket.
+
+    AWS Config Developer Guide, "Permissions for the Amazon S3 Bucket": delivering
+    to a bucket in its own account, AWS Config uses the recorder's IAM role, not
+    its service principal. That role may check the bucket (s3:GetBucketAcl, and
+    s3:ListBucket for the existence check), write only under the account's own
+    prefix with bucket-owner-full-control, and use the bucket's KMS key only
+    through S3 (kms:ViaService), as the guide's "IAM Role Policy for your S3 Bucket"
+    and "IAM Role Policy for KMS Key" describe. No s3:PutObjectAcl: the bucket's
+    ACLs are disabled (BucketOwnerEnforced) and the guardrail SCP denies it.
+    """
+    partition, _service, region, _account = _arn_parts(kms_key_arn)
+    bucket = bucket_arn(bucket_name, partition)
+    return policy_document(
+        [
+            statement("ConfigCheckBucket", "Allow", ["s3:GetBucketAcl", "s3:ListBucket"], [bucket]),
+            statement(
+                "ConfigDeliverToOwnPrefix",
+                "Allow",
+                ["s3:PutObject"],
+                [f"{bucket}/{_log_prefix(key_prefix)}/{account_id}/Config/*"],
+                conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+            ),
+            statement(
+                "ConfigEncryptThroughS3",
+                "Allow",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [kms_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            ),
+        ]
+    )

@@ -3,6 +3,7 @@
 Every harness test runs against its own emulator (tools/emulator.py), never real AWS.
 """
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import moto_server  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = Path(sys.executable).parent
@@ -21,7 +23,9 @@ ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
 # Extra vars for runs whose point is not monitoring: CIS alarms, the SIEM kit and the access groups off
 # (32 of a full run's module tasks are the CIS filters and alarms alone).
 MONITORING_OFF = {"trailguard_cis_monitoring": False, "trailguard_siem_kit": False, "trailguard_access_groups": False}
-MONITORING_OFF_ARGS = tuple(arg for name, value in MONITORING_OFF.items() for arg in ("-e", f"{name}={str(value).lower()}"))
+MONITORING_OFF_ARGS = tuple(
+    arg for name, value in MONITORING_OFF.items() for arg in ("-e", f"{name}={str(value).lower()}")
+)
 
 
 def ansible_env(url, **extra):
@@ -87,3 +91,12 @@ def add_legacy_trail(url, account_id, name="team-trail", region=None):
     cloudtrail.create_trail(Name=name, S3BucketName=bucket)
     cloudtrail.start_logging(Name=name)
     return bucket
+
+
+def organization_trail_delivered(url, minutes_ago=1, name="acme-organization-trail"):
+    """Tell the emulator the organization trail delivered log files `minutes_ago` (AWS's first delivery comes
+    some minutes after StartLogging; legacy trails are stopped or deleted only once it has)."""
+    arn = f"arn:aws:cloudtrail:{emulator.DEFAULT_REGION}:{emulator.MANAGEMENT_ACCOUNT_ID}:trail/{name}"
+    delivered = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=minutes_ago)
+    moto_server.set_emulator_trail_status(url, arn, LatestDeliveryTime=delivered)
+    return arn

@@ -8,7 +8,9 @@ and again as each case ends: every snapshot must equal the first, byte for byte.
 
 The cases run four at a time against the one emulator, as they only read. A snapshot taken when a case has ended
 holds everything that case wrote, and no case deletes anything, so "equal after this case" proves it for the case.
-The organization without all features is a second organization, in a second emulator.
+The organization without all features is a second organization, in a second emulator; the organization whose
+management account already has AWS Control Tower's organization trail is a third. With
+trailguard_allow_additional_org_trail the run goes on there, and keeps the other trail as it was.
 
 Cases that are not about the monitoring parts run with them switched off (CIS alarms, SIEM kit, access groups), as
 their checks would only add tasks before the one under test.
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import pytest
 import yaml
 
@@ -38,6 +41,9 @@ from support import (  # noqa: E402  pylint: disable=wrong-import-position
     write_inventory,
 )
 
+# AWS Control Tower's organization trail (landing zone 3.0 and later), in the management account.
+CONTROL_TOWER_TRAIL = "aws-controltower-BaselineCloudTrail"
+
 # An IAM role ARN of 78 characters; 64 of them make both SCPs longer than the 5,120 characters AWS allows.
 LONG_BREAK_GLASS_ARNS = [
     f"arn:aws:iam::123456789012:role/break-glass/emergency-access-role-number-{n:04d}" for n in range(64)
@@ -52,6 +58,7 @@ class Case:
     inventory: object = None  # a function(inventory dict, org) that changes the inventory
     member_caller: bool = False  # run with a member account's credentials
     secret: str = ""  # a value that must not appear anywhere in the output
+    emulator: str = "main"  # the organization it runs against (EMULATORS)
 
 
 def _host(inventory, group, index=0):
@@ -234,8 +241,32 @@ CASES = [
         ("aws_config_key_prefix (logs/AWSLogs)", "only the part before AWSLogs/"),
         extra_vars={"trailguard_aws_config": True, "aws_config_key_prefix": "logs/AWSLogs"},
     ),
+    # AWS::Config::DeliveryChannel reference: AWS Config does not deliver to a bucket with Object Lock enabled.
+    Case(
+        "config_with_object_lock",
+        (
+            "trailguard_aws_config and audit_bucket_object_lock_enabled cannot both be true",
+            "AWS Config does not deliver to a bucket with Object Lock enabled",
+            "To keep Object Lock, set trailguard_aws_config to false",
+        ),
+        extra_vars={"trailguard_aws_config": True, "audit_bucket_object_lock_enabled": True},
+    ),
+    # ---- the other organizations
+    Case(
+        "organization_without_all_features",
+        ("feature set CONSOLIDATED_BILLING", "it must be ALL"),
+        emulator="consolidated_billing",
+    ),
+    Case(
+        "organization_trail_not_ours",
+        (
+            "trailguard_allow_additional_org_trail is false",
+            f":trail/{CONTROL_TOWER_TRAIL}",
+            "doubles the cost of management events",
+        ),
+        emulator="control_tower",
+    ),
 ]
-NOT_ALL_FEATURES = Case("organization_without_all_features", ("feature set CONSOLIDATED_BILLING", "it must be ALL"))
 
 
 def _write_inventory(directory, org, change=None):
@@ -270,42 +301,70 @@ def _job(patch, work, url, org, case):
     return url, inventory, ("-e", f"@{extra_vars}"), env
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    """Each case's playbook result, the snapshot taken when it ended and the one before any case."""
-    work = tmp_path_factory.mktemp("bad_input")
-    main_dir, billing_dir = work / "emulator", work / "emulator-consolidated-billing"
-    try:
-        urls = {"main": emulator.start(state_dir=main_dir), "billing": emulator.start(state_dir=billing_dir)}
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(urls["main"], base={}).items():
-                patch.setenv(name, value)
-            orgs, before, jobs = {}, {}, {}
-            for key, feature_set in (("main", "ALL"), ("billing", "CONSOLIDATED_BILLING")):
-                patch.setenv("AWS_ENDPOINT_URL", urls[key])
-                orgs[key] = seed_org.seed(members=1, feature_set=feature_set)
-                before[key] = _snapshot(patch, urls[key])
-            for case in CASES:
-                jobs[case.id] = ("main", _job(patch, work, urls["main"], orgs["main"], case))
-            jobs[NOT_ALL_FEATURES.id] = (
-                "billing",
-                _job(patch, work, urls["billing"], orgs["billing"], NOT_ALL_FEATURES),
-            )
+def _add_control_tower_trail(url, org):
+    """AWS Control Tower's organization trail: multi-region, logging to a bucket in the log-archive account."""
+    bucket = f"aws-controltower-logs-{org['log_archive']['account_id']}-us-east-1"
+    member_session(url, org["log_archive"]["account_id"]).client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+    cloudtrail = boto3.client("cloudtrail", endpoint_url=url)
+    trail = cloudtrail.create_trail(
+        Name=CONTROL_TOWER_TRAIL,
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        IsOrganizationTrail=True,
+        EnableLogFileValidation=True,
+    )
+    cloudtrail.start_logging(Name=trail["TrailARN"])
+    return trail["TrailARN"]
 
-            results = {}
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                futures = {
-                    pool.submit(playbook, url, inventory, "org_cloudtrail.yml", *args, check=False, env=env): case_id
-                    for case_id, (_key, (url, inventory, args, env)) in jobs.items()
-                }
-                for future in as_completed(futures):  # snapshots are taken here, in the main thread, one at a time
-                    case_id = futures[future]
-                    key = jobs[case_id][0]
-                    results[case_id] = (future.result(), _snapshot(patch, urls[key]), before[key])
-            yield results
+
+# Each organization the cases run against, in an emulator of its own: the seed's feature set, and what else it has.
+EMULATORS = {"main": "ALL", "consolidated_billing": "CONSOLIDATED_BILLING", "control_tower": "ALL"}
+
+
+@pytest.fixture(scope="module")
+def emulators(tmp_path_factory):
+    """Each organization of EMULATORS, seeded in its own emulator: {name: {url, org, before}}."""
+    work = tmp_path_factory.mktemp("bad_input")
+    started = {}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, feature_set in EMULATORS.items():
+                state_dir = work / f"emulator-{name}"
+                url = emulator.start(state_dir=state_dir)
+                started[name] = {"url": url, "state_dir": state_dir, "work": work}
+                for variable, value in emulator.emulator_env(url, base={}).items():
+                    patch.setenv(variable, value)
+                org = seed_org.seed(members=1, feature_set=feature_set)
+                if name == "control_tower":
+                    started[name]["control_tower_trail_arn"] = _add_control_tower_trail(url, org)
+                started[name].update(org=org, before=_snapshot(patch, url))
+        yield started
     finally:
-        emulator.stop(main_dir)
-        emulator.stop(billing_dir)
+        for environment in started.values():
+            emulator.stop(environment["state_dir"])
+
+
+@pytest.fixture(scope="module")
+def outcomes(emulators):
+    """Each case's playbook result, the snapshot taken when it ended and the one before any case."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in emulator.emulator_env(emulators["main"]["url"], base={}).items():
+            patch.setenv(name, value)
+        jobs = {}
+        for case in CASES:
+            environment = emulators[case.emulator]
+            jobs[case.id] = _job(patch, environment["work"], environment["url"], environment["org"], case)
+        results = {}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = {}
+            for case in CASES:
+                url, inventory, args, env = jobs[case.id]
+                futures[pool.submit(playbook, url, inventory, "org_cloudtrail.yml", *args, check=False, env=env)] = case
+            for future in as_completed(futures):  # snapshots are taken here, in the main thread, one at a time
+                case = futures[future]
+                environment = emulators[case.emulator]
+                results[case.id] = (future.result(), _snapshot(patch, environment["url"]), environment["before"])
+    return results
 
 
 def _failure(stdout):
@@ -313,7 +372,7 @@ def _failure(stdout):
     return " ".join(stdout[stdout.rindex("[ERROR]: ") :].split("\nOrigin: ")[0].split())
 
 
-@pytest.mark.parametrize("case", [*CASES, NOT_ALL_FEATURES], ids=lambda case: case.id)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_bad_input_fails_in_preflight_and_changes_nothing(outcomes, case):
     result, after, before = outcomes[case.id]
     output = result.stdout + result.stderr
@@ -328,5 +387,27 @@ def test_bad_input_fails_in_preflight_and_changes_nothing(outcomes, case):
 
 
 def test_there_are_at_least_30_distinct_bad_inputs():
-    ids = [case.id for case in [*CASES, NOT_ALL_FEATURES]]
+    ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids)) >= 30
+
+
+def test_an_organization_trail_not_ours_is_kept_beside_ours_when_allowed(outcomes, emulators, tmp_path, monkeypatch):
+    """After the refused run (outcomes), the same organization with trailguard_allow_additional_org_trail."""
+    assert outcomes["organization_trail_not_ours"][0].returncode != 0
+    environment = emulators["control_tower"]
+    url, org, control_tower_arn = environment["url"], environment["org"], environment["control_tower_trail_arn"]
+    for name, value in emulator.emulator_env(url, base={}).items():
+        monkeypatch.setenv(name, value)
+    cloudtrail = boto3.client("cloudtrail", endpoint_url=url)
+    before = cloudtrail.get_trail(Name=control_tower_arn)["Trail"]
+
+    extra_vars = tmp_path / "extra_vars.json"
+    extra_vars.write_text(json.dumps({**MONITORING_OFF, "trailguard_allow_additional_org_trail": True}))
+    playbook(url, _write_inventory(tmp_path / "inventory", org), "org_cloudtrail.yml", "-e", f"@{extra_vars}")
+
+    organization_trails = {
+        trail["Name"] for trail in cloudtrail.describe_trails()["trailList"] if trail["IsOrganizationTrail"]
+    }
+    assert organization_trails == {CONTROL_TOWER_TRAIL, "acme-organization-trail"}
+    assert cloudtrail.get_trail(Name=control_tower_arn)["Trail"] == before
+    assert cloudtrail.get_trail_status(Name=control_tower_arn)["IsLogging"] is True

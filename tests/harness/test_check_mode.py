@@ -56,7 +56,7 @@ EXTERNAL_ID = yaml.safe_load((REPO / "inventory" / "group_vars" / "log_archive.y
 # The tasks that own the four drifts (a task whose name starts with one of these: a check-mode twin of a task
 # whose module has no check mode may add to the name).
 DRIFT_TASKS = {
-    "trailguard.cloudtrail.audit_bucket : Move logs to Glacier, then expire them",
+    "trailguard.cloudtrail.audit_bucket : Set the log bucket's lifecycle",
     "trailguard.cloudtrail.audit_bucket : Set the log bucket's policy, keeping statements Trailguard does not own",
     "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts",
     "trailguard.cloudtrail.trail : Create or update the organization trail",

@@ -49,7 +49,7 @@ sys.path.insert(0, str(REPO / "tests" / "harness" / "callback"))
 from kill_after import kill_tree  # noqa: E402  pylint: disable=wrong-import-position
 
 KMS_CREATE_TASK = "Create or update the key, with rotation and the Trailguard key policy"
-LIFECYCLE_TASK = "Move logs to Glacier, then expire them"
+LIFECYCLE_TASK = "Set the log bucket's lifecycle - Glacier for objects larger than the minimum size"
 REQUEST_TASKS = {
     "kms:CreateKey": KMS_CREATE_TASK,
     "cloudtrail:CreateTrail": "Create or update the organization trail",
@@ -102,7 +102,9 @@ def crashes(tmp_path_factory):
                         KILL_AFTER_TASK=kill_task,
                         KILL_AFTER_STATE=str(state_file),
                     )
-                    result = playbook(proxy.url, inventory, "org_cloudtrail.yml", *MONITORING_OFF_ARGS, env=env, check=False)
+                    result = playbook(
+                        proxy.url, inventory, "org_cloudtrail.yml", *MONITORING_OFF_ARGS, env=env, check=False
+                    )
                 (work / f"{name}.log").write_text(result.stdout + result.stderr)
                 return {"result": result, "tasks": _tasks(state_file), "state_file": state_file.read_text()}
 

@@ -3,9 +3,12 @@
 These run the real server (tools/emulator.py), not the in-process mock.
 """
 
+import datetime
+import json
 import os
 import subprocess
 import sys
+import urllib.error
 from pathlib import Path
 
 import boto3
@@ -15,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import moto_server  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -240,3 +244,265 @@ def test_patch_acl_calls_fail_on_bucket_owner_enforced(aws):
     # A bucket with ACLs enabled still takes the grant.
     s3.put_bucket_acl(Bucket="acls-enabled", AccessControlPolicy=with_log_delivery("acls-enabled"))
     assert log_delivery in s3.get_bucket_acl(Bucket="acls-enabled")["Grants"]
+
+
+def _session_in(aws, account_id):
+    """A boto3 client factory for another account (moto lets the caller assume any account's role)."""
+    creds = aws("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
+    )["Credentials"]
+    return lambda service, **kw: aws(
+        service,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        **kw,
+    )
+
+
+def _bucket(s3, name, region):
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+def test_patch_list_trails_lists_the_whole_account_from_any_region(aws):
+    """CloudTrail API Reference, ListTrails: "Lists trails that are in the current account", with each HomeRegion.
+
+    CloudTrail User Guide, "Creating a trail for an organization": the organization trail is created in every
+    account of the organization, so a member lists it too, under the management account's ARN.
+    """
+    org = seed_org.seed(members=1)
+    member = org["members"][0]["account_id"]
+    trails = {
+        "org-trail": ("us-east-1", True),
+        "eu-trail": ("eu-west-1", False),
+        "sydney-trail": ("ap-southeast-2", False),
+    }
+    for name, (region, organization) in trails.items():
+        _bucket(aws("s3", region_name=region), f"{name}-logs", region)
+        aws("cloudtrail", region_name=region).create_trail(
+            Name=name, S3BucketName=f"{name}-logs", IsOrganizationTrail=organization, IsMultiRegionTrail=organization
+        )
+    member_aws = _session_in(aws, member)
+    _bucket(member_aws("s3", region_name="eu-west-1"), "member-trail-logs", "eu-west-1")
+    member_aws("cloudtrail", region_name="eu-west-1").create_trail(
+        Name="member-trail", S3BucketName="member-trail-logs"
+    )
+
+    # From a region where the management account has no trail at all.
+    listed = aws("cloudtrail", region_name="us-west-2").list_trails()["Trails"]
+    management = emulator.MANAGEMENT_ACCOUNT_ID
+    assert sorted((t["Name"], t["HomeRegion"], t["TrailARN"]) for t in listed) == sorted(
+        (name, region, f"arn:aws:cloudtrail:{region}:{management}:trail/{name}")
+        for name, (region, _created) in trails.items()
+    )
+    # The member: its own trail and the organization trail, from any region; never the management's own trails.
+    for region in ("us-east-1", "eu-central-1"):
+        seen = member_aws("cloudtrail", region_name=region).list_trails()["Trails"]
+        assert sorted((t["TrailARN"], t["HomeRegion"]) for t in seen) == [
+            (f"arn:aws:cloudtrail:eu-west-1:{member}:trail/member-trail", "eu-west-1"),
+            (f"arn:aws:cloudtrail:us-east-1:{management}:trail/org-trail", "us-east-1"),
+        ]
+    # An account outside the organization sees none of them.
+    assert _session_in(aws, "999988887777")("cloudtrail").list_trails()["Trails"] == []
+
+
+def test_patch_trail_status_reports_deliveries_and_what_a_test_sets(aws, server):
+    """CloudTrail API Reference, GetTrailStatus: LatestDeliveryTime is the last delivery of log files to the bucket;
+    a new trail has none until its first delivery (CloudTrail User Guide, "Finding your CloudTrail log files": log
+    files come about every 5 minutes)."""
+    url = server[0]
+    aws("s3").create_bucket(Bucket="status-logs")
+    cloudtrail = aws("cloudtrail")
+    arn = cloudtrail.create_trail(Name="status-trail", S3BucketName="status-logs")["TrailARN"]
+    assert "StartLoggingTime" not in cloudtrail.get_trail_status(Name=arn)
+    cloudtrail.start_logging(Name=arn)
+    started = cloudtrail.get_trail_status(Name=arn)
+    assert started["IsLogging"] is True and "StartLoggingTime" in started
+    assert "LatestDeliveryTime" not in started  # waiting for the first delivery, as in AWS
+    # StartLogging on a logging trail changes nothing.
+    cloudtrail.start_logging(Name=arn)
+    assert cloudtrail.get_trail_status(Name=arn)["StartLoggingTime"] == started["StartLoggingTime"]
+
+    delivered = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(minutes=3)
+    moto_server.set_emulator_trail_status(
+        url,
+        arn,
+        LatestDeliveryTime=delivered,
+        LatestDeliveryError="AccessDenied",
+        LatestCloudWatchLogsDeliveryError="x",
+    )
+    status = cloudtrail.get_trail_status(Name=arn)
+    assert status["LatestDeliveryTime"] == delivered
+    assert (status["LatestDeliveryError"], status["LatestCloudWatchLogsDeliveryError"]) == ("AccessDenied", "x")
+    moto_server.set_emulator_trail_status(url, arn, LatestDeliveryError=None, LatestCloudWatchLogsDeliveryError=None)
+    status = cloudtrail.get_trail_status(Name=arn)
+    assert "LatestDeliveryError" not in status and status["LatestDeliveryTime"] == delivered
+
+    with pytest.raises(urllib.error.HTTPError) as error:
+        moto_server.set_emulator_trail_status(url, arn, IsLogging=False)
+    assert error.value.code == 400 and "unknown trail status fields ['IsLogging']" in error.value.read().decode()
+
+    # With no delay, a trail delivers (to S3 and to its CloudWatch Logs group) as soon as it starts logging.
+    moto_server.set_emulator_trail_status(url, first_delivery_seconds=0)
+    aws("logs").create_log_group(logGroupName="trail-group")
+    group = aws("logs").describe_log_groups()["logGroups"][0]["arn"]
+    now_arn = cloudtrail.create_trail(
+        Name="at-once",
+        S3BucketName="status-logs",
+        CloudWatchLogsLogGroupArn=group,
+        CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/r",
+    )["TrailARN"]
+    cloudtrail.start_logging(Name=now_arn)
+    status = cloudtrail.get_trail_status(Name=now_arn)
+    assert status["LatestDeliveryTime"] == status["StartLoggingTime"] == status["LatestCloudWatchLogsDeliveryTime"]
+    # A reset restores AWS's delay.
+    emulator.reset(url)
+    aws("s3").create_bucket(Bucket="status-logs")
+    again = aws("cloudtrail").create_trail(Name="after-reset", S3BucketName="status-logs")["TrailARN"]
+    aws("cloudtrail").start_logging(Name=again)
+    assert "LatestDeliveryTime" not in aws("cloudtrail").get_trail_status(Name=again)
+
+
+def test_patch_trail_status_schedule():
+    """The first delivery FirstDeliverySeconds after the start, then one every interval, none after the end."""
+    assert moto_server._latest_delivery(1000, 1299, 300, 300) is None  # pylint: disable=protected-access
+    assert moto_server._latest_delivery(1000, 1300, 300, 300) == 1300  # pylint: disable=protected-access
+    assert moto_server._latest_delivery(1000, 2199, 300, 300) == 1900  # pylint: disable=protected-access
+
+
+def _policy_of_size(bucket, size):
+    """A valid bucket policy whose whitespace-free JSON is exactly `size` bytes."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/x",
+            }
+        ],
+    }
+    policy["Statement"][0]["Sid"] = "a" * (size - len(json.dumps(policy, separators=(",", ":"))))
+    return policy
+
+
+def test_patch_bucket_policy_over_20_kb_is_refused(aws):
+    """Amazon S3 User Guide, "Bucket policies and user policies": "Bucket policies are limited to 20 KB in size."."""
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="policy-size")
+    largest = _policy_of_size("policy-size", 20 * 1024)
+    # The size is the policy's, not its formatting's: the largest policy, indented, still fits.
+    s3.put_bucket_policy(Bucket="policy-size", Policy=json.dumps(largest, indent=4))
+    assert json.loads(s3.get_bucket_policy(Bucket="policy-size")["Policy"]) == largest
+    with pytest.raises(s3.exceptions.ClientError) as error:
+        s3.put_bucket_policy(Bucket="policy-size", Policy=json.dumps(_policy_of_size("policy-size", 20 * 1024 + 1)))
+    assert error.value.response["Error"]["Code"] == "PolicyTooLarge"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # The policy in place is kept.
+    assert json.loads(s3.get_bucket_policy(Bucket="policy-size")["Policy"]) == largest
+
+
+def test_patch_config_refuses_a_delivery_channel_to_an_object_lock_bucket(aws):
+    """AWS::Config::DeliveryChannel reference: "AWS Config does not support the delivery channel to an Amazon S3
+    bucket bucket where object lock is enabled."."""
+    org = seed_org.seed(members=1)
+    log_archive = _session_in(aws, org["log_archive"]["account_id"])
+    log_archive("s3").create_bucket(Bucket="locked-archive", ObjectLockEnabledForBucket=True)
+    log_archive("s3").create_bucket(Bucket="plain-archive")
+    config = _session_in(aws, org["members"][0]["account_id"])("config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::111111111111:role/config"}
+    )
+    with pytest.raises(config.exceptions.ClientError) as error:
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "locked-archive"})
+    assert error.value.response["Error"]["Code"] == "InsufficientDeliveryPolicyException"
+    assert "Object Lock" in error.value.response["Error"]["Message"]
+    assert config.describe_delivery_channels()["DeliveryChannels"] == []
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "plain-archive"})
+    assert config.describe_delivery_channels()["DeliveryChannels"][0]["s3BucketName"] == "plain-archive"
+
+
+def test_patch_lifecycle_keeps_object_size_filters(aws):
+    """Amazon S3 User Guide, "Lifecycle configuration elements": a rule's filter may name ObjectSizeGreaterThan and
+    ObjectSizeLessThan, alone or in an And; S3 stores and returns them."""
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="lifecycle-sizes")
+    rules = [
+        {
+            "ID": "larger-to-glacier",
+            "Status": "Enabled",
+            "Filter": {"And": {"Prefix": "", "ObjectSizeGreaterThan": 131072}},
+            "Transitions": [{"Days": 14, "StorageClass": "GLACIER"}],
+        },
+        {"ID": "every-size", "Status": "Enabled", "Filter": {"ObjectSizeGreaterThan": 0}, "Expiration": {"Days": 180}},
+        {"ID": "no-size", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}},
+    ]
+    s3.put_bucket_lifecycle_configuration(Bucket="lifecycle-sizes", LifecycleConfiguration={"Rules": rules})
+    assert s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-sizes")["Rules"] == rules
+
+
+def test_one_configuration_recorder_and_one_delivery_channel_per_region(aws):
+    """AWS Config API Reference, PutConfigurationRecorder and PutDeliveryChannel: an account has one configuration
+    recorder and one delivery channel per region. Stock moto already refuses a second of each, as AWS does."""
+    config = aws("config")
+    aws("s3").create_bucket(Bucket="config-archive")
+    recorder = {"name": "aws-controltower-BaselineConfigRecorder", "roleARN": "arn:aws:iam::123456789012:role/c"}
+    config.put_configuration_recorder(ConfigurationRecorder=recorder)
+    with pytest.raises(config.exceptions.MaxNumberOfConfigurationRecordersExceededException):
+        config.put_configuration_recorder(ConfigurationRecorder=dict(recorder, name="default"))
+    config.put_delivery_channel(DeliveryChannel={"name": "aws-controltower-channel", "s3BucketName": "config-archive"})
+    with pytest.raises(config.exceptions.MaxNumberOfDeliveryChannelsExceededException):
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-archive"})
+
+
+def test_list_public_keys_returns_the_key_that_signs_digest_files(aws):
+    """AWS CloudTrail API Reference, ListPublicKeys: the public keys whose private keys signed digest files in
+    [StartTime, EndTime], each a DER-encoded PKCS #1 Value with its validity and Fingerprint; a start after the
+    end is InvalidTimeRangeException. Stock moto answers 500 (not implemented)."""
+    import cloudtrail_delivery  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import padding  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+
+    cloudtrail = aws("cloudtrail", region_name="eu-west-1")
+    start = datetime.datetime(2026, 11, 18, tzinfo=datetime.timezone.utc)
+    keys = cloudtrail.list_public_keys(StartTime=start, EndTime=start + datetime.timedelta(hours=3))["PublicKeyList"]
+    assert [key["Fingerprint"] for key in keys] == [cloudtrail_delivery.fingerprint()]
+    assert keys[0]["ValidityStartTime"] <= start <= keys[0]["ValidityEndTime"]
+    public_key = serialization.load_der_public_key(keys[0]["Value"])
+    signature = cloudtrail_delivery.signing_key().sign(b"digest", padding.PKCS1v15(), hashes.SHA256())
+    public_key.verify(signature, b"digest", padding.PKCS1v15(), hashes.SHA256())  # raises if it is another key
+    assert cloudtrail.list_public_keys()["PublicKeyList"]  # now, by default
+    old = datetime.datetime(2010, 1, 1, tzinfo=datetime.timezone.utc)
+    assert cloudtrail.list_public_keys(StartTime=old, EndTime=old + datetime.timedelta(days=1))["PublicKeyList"] == []
+    with pytest.raises(cloudtrail.exceptions.InvalidTimeRangeException):
+        cloudtrail.list_public_keys(StartTime=start, EndTime=start - datetime.timedelta(hours=1))
+
+
+def test_patch_metric_filters_are_replaced_by_name_and_sorted(aws):
+    """CloudWatch Logs API Reference, PutMetricFilter ("Creates or updates a metric filter"; ResourceNotFoundException
+    for a missing log group) and DescribeMetricFilters ("ASCII-sorted by filter name"). Stock moto kept a second copy
+    on every update, so an updated filter survived its deletion."""
+    logs = aws("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName="trail")
+    transformation = [{"metricName": "M", "metricNamespace": "N", "metricValue": "1"}]
+    for name, pattern in (("b-filter", "ERROR"), ("a-filter", "WARN"), ("b-filter", "FATAL")):
+        logs.put_metric_filter(
+            logGroupName="trail", filterName=name, filterPattern=pattern, metricTransformations=transformation
+        )
+    found = logs.describe_metric_filters(logGroupName="trail")["metricFilters"]
+    assert [(f["filterName"], f["filterPattern"]) for f in found] == [("a-filter", "WARN"), ("b-filter", "FATAL")]
+    logs.delete_metric_filter(logGroupName="trail", filterName="b-filter")
+    assert [f["filterName"] for f in logs.describe_metric_filters(logGroupName="trail")["metricFilters"]] == [
+        "a-filter"
+    ]
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.put_metric_filter(
+            logGroupName="missing", filterName="x", filterPattern="", metricTransformations=transformation
+        )
+    with pytest.raises(logs.exceptions.ResourceNotFoundException):
+        logs.describe_metric_filters(logGroupName="missing")

@@ -60,6 +60,7 @@ SITE = f"""\
       account_session_account_id: "{{{{ account_id }}}}"
       account_session_management_account_id: "{{{{ site_org.trailguard_management_account_id }}}}"
       account_session_region: "{{{{ trailguard_region }}}}"
+      account_session_partition: "{{{{ site_org.trailguard_partition }}}}"
     - role: trailguard.cloudtrail.kms_key
       kms_key_alias: {TEAM_KEY_ALIAS}
       kms_key_organization_id: "{{{{ site_org.trailguard_organization_id }}}}"

@@ -254,4 +254,5 @@ def test_the_main_playbook_runs_unchanged_with_the_dynamic_inventory(small_organ
     # management and log-archive accounts and at most one member; the legacy-trail report covers every member.
     assert {"master", "audit"} <= set(recap) <= {"master", "audit", *members}, recap
     assert set(recap.values()) == {"0"}, recap
-    assert f" legacy trail(s) in {len(members)} account(s), regions " in result.stdout
+    # Every account's own trails are searched: the members', the management and the log-archive account's.
+    assert f" legacy trail(s) in {len(members) + 2} account(s), home regions all." in result.stdout

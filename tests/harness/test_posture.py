@@ -2,14 +2,18 @@
 
 An organization (management, audit, three members) is seeded in the emulator
 and set up by playbooks/org_cloudtrail.yml with a static inventory in the shape
-of inventory/hosts.yml and the example group_vars. One member then gets a
-legacy account-level trail, and playbooks/posture.yml writes the report. The
-JSON must show exactly that member's legacy-trail check in red; the HTML page
-is opened in Debian's chromium, which must render the accounts x checks matrix.
+of inventory/hosts.yml and the example group_vars. One member, the log-archive
+account and the management account then each get a legacy account-level trail,
+homed in three regions, and playbooks/posture.yml writes the report. The JSON
+must show exactly those three legacy-trail checks in red; the HTML page is
+opened in Debian's chromium, which must render the accounts x checks matrix.
+The opt-in delete then waits for the organization trail's first delivery, and
+acts on the next run.
 """
 
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -23,9 +27,23 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import moto_server  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import add_legacy_trail, member_session, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+from support import (
+    add_legacy_trail,
+    member_session,
+    playbook,
+    write_inventory,
+)  # noqa: E402  pylint: disable=wrong-import-position
+from support import organization_trail_delivered  # noqa: E402  pylint: disable=wrong-import-position
+
+# Where each account's legacy trail lives: one ListTrails per account must find all three.
+LEGACY = {
+    "member": ("team-trail", "us-east-1"),
+    "log_archive": ("archive-trail", "eu-west-1"),
+    "management": ("old-management-trail", "us-west-2"),
+}
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -42,7 +60,7 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def posture_run(tmp_path_factory):
-    """The seeded, set-up organization with a legacy trail in one member, and the posture report's files."""
+    """The seeded, set-up organization with legacy trails in three accounts, and the posture report's files."""
     work = tmp_path_factory.mktemp("posture")
     state_dir = work / "emulator"
     url = emulator.start(state_dir=state_dir)
@@ -54,7 +72,9 @@ def posture_run(tmp_path_factory):
             inventory = write_inventory(work / "inventory", org)
             playbook(url, inventory, "org_cloudtrail.yml")
             legacy_member = org["members"][0]
-            add_legacy_trail(url, legacy_member["account_id"])
+            owners = {"member": legacy_member, "log_archive": org["log_archive"], "management": org["management"]}
+            for role, (name, region) in LEGACY.items():
+                add_legacy_trail(url, owners[role]["account_id"], name=name, region=region)
             output = work / "report"
             run = playbook(url, inventory, "posture.yml", "-e", f"posture_output_dir={output}")
             yield {
@@ -62,6 +82,7 @@ def posture_run(tmp_path_factory):
                 "org": org,
                 "inventory": inventory,
                 "legacy_member": legacy_member,
+                "legacy_owners": owners,
                 "output": output,
                 "stdout": run.stdout,
                 "report": json.loads((output / "posture.json").read_text()),
@@ -70,13 +91,15 @@ def posture_run(tmp_path_factory):
         emulator.stop(state_dir)
 
 
-def test_the_json_report_has_only_the_legacy_trail_in_red(posture_run):
-    report, org = posture_run["report"], posture_run["org"]
-    member = posture_run["legacy_member"]["account_id"]
+def test_the_json_report_has_only_the_legacy_trails_in_red(posture_run):
+    report, org, owners = posture_run["report"], posture_run["org"], posture_run["legacy_owners"]
     failing = [(item["id"], item["account_id"]) for item in report["checks"] if item["status"] == "fail"]
-    assert failing == [("account.legacy_trails", member)]
-    legacy = next(item for item in report["checks"] if item["status"] == "fail")
-    assert legacy["detail"].startswith("1 legacy trail(s): team-trail (us-east-1).")
+    assert failing == [
+        ("account.legacy_trails", owners[role]["account_id"]) for role in ("management", "log_archive", "member")
+    ]
+    details = {item["account_id"]: item["detail"] for item in report["checks"] if item["status"] == "fail"}
+    for role, (name, region) in LEGACY.items():
+        assert details[owners[role]["account_id"]].startswith(f"1 legacy trail(s): {name} ({region}, logging).")
 
     # The alarms the example configuration turns on (cis_monitoring) are expected, and present.
     alarms = next(item for item in report["checks"] if item["id"] == "alarms.present")
@@ -97,8 +120,8 @@ def test_the_json_report_has_only_the_legacy_trail_in_red(posture_run):
     assert [row["account_id"] for row in report["accounts"]] == [account["account_id"] for account in every_account]
     assert [row["name"] for row in report["accounts"]] == [account["name"] for account in every_account]
     summary = report["summary"]
-    assert (summary["status"], summary["fail"], summary["manual"]) == ("fail", 1, 1)
-    assert summary["accounts_covered"] == summary["accounts"] == 5 and summary["accounts_failing"] == 1
+    assert (summary["status"], summary["fail"], summary["manual"]) == ("fail", 3, 1)
+    assert summary["accounts_covered"] == summary["accounts"] == 5 and summary["accounts_failing"] == 3
     assert report["organization"]["id"] == org["organization_id"]
 
 
@@ -122,7 +145,7 @@ def test_strict_mode_fails_the_play_on_a_red_check(posture_run, tmp_path):
         check=False,
     )
     assert result.returncode != 0
-    assert "posture_strict is true and 1 check(s) failed" in result.stdout
+    assert "posture_strict is true and 3 check(s) failed" in result.stdout
     # The report is written before the play fails, for the scheduled run to keep.
     assert (tmp_path / "posture.json").exists() and (tmp_path / "posture.html").exists()
 
@@ -190,7 +213,8 @@ def test_chromium_renders_the_matrix(posture_run, tmp_path):
     assert dom.returncode == 0, dom.stderr[-3000:]
     parser = MatrixParser()
     parser.feed(dom.stdout)
-    org, member = posture_run["org"], posture_run["legacy_member"]["account_id"]
+    org = posture_run["org"]
+    legacy = {account["account_id"] for account in posture_run["legacy_owners"].values()}
     accounts = [org["management"]["account_id"], org["log_archive"]["account_id"]] + [
         m["account_id"] for m in org["members"]
     ]
@@ -198,7 +222,7 @@ def test_chromium_renders_the_matrix(posture_run, tmp_path):
     columns = [column["id"] for column in posture_run["report"]["columns"]]
     for account_id, cells in parser.rows.items():
         assert list(cells) == columns, f"row {account_id} has cells {list(cells)}"
-        expected = "fail" if account_id == member else "pass"
+        expected = "fail" if account_id in legacy else "pass"
         assert cells["account.legacy_trails"] == expected
         assert cells["account.org_trail"] == "pass"
     assert parser.rows[org["management"]["account_id"]]["trail"] == "pass"
@@ -207,31 +231,55 @@ def test_chromium_renders_the_matrix(posture_run, tmp_path):
     assert parser.verdict.strip().startswith("FAIL")
 
 
-def test_an_opt_in_delete_removes_the_legacy_trail_and_the_report_turns_green(posture_run, tmp_path):
-    """Runs last in this file: it changes the organization the other tests read."""
-    url, inventory = posture_run["url"], posture_run["inventory"]
-    member = posture_run["legacy_member"]
+REPORTED = re.compile(r"(\S+) \((\d{12})\): trail (\S+) in (\S+) ")
+IN_REPORT = re.compile(r"(\S+) \(([a-z0-9-]+), (?:logging|stopped)\)")
+
+
+def test_an_opt_in_delete_waits_for_the_first_delivery_then_the_report_turns_green(posture_run, tmp_path):
+    """Runs last in this file: it changes the organization the other tests read.
+
+    CloudTrail API Reference, GetTrailStatus: LatestDeliveryTime is the trail's last delivery of log files. A new
+    trail has none until its first delivery, some minutes after StartLogging: until then the delete waits.
+    """
+    url, inventory, owners = posture_run["url"], posture_run["inventory"], posture_run["legacy_owners"]
+    # The emulator's first delivery comes 5 minutes after StartLogging; whatever time the tests above took, the
+    # organization trail has not delivered yet.
+    management = posture_run["org"]["management"]["account_id"]
+    trail_arn = f"arn:aws:cloudtrail:{emulator.DEFAULT_REGION}:{management}:trail/acme-organization-trail"
+    moto_server.set_emulator_trail_status(url, trail_arn, LatestDeliveryTime=None)
     # Only the legacy-trail part matters here; the monitoring parts are already in place and unchanged.
-    run = playbook(
-        url,
-        inventory,
-        "org_cloudtrail.yml",
-        "-e",
-        "trailguard_legacy_trails_action=delete",
-        *MONITORING_OFF_ARGS,
+    delete = ("-e", "trailguard_legacy_trails_action=delete", *MONITORING_OFF_ARGS)
+    waiting = playbook(url, inventory, "org_cloudtrail.yml", *delete)
+    assert "Stops and deletes are waiting: the organization trail " in waiting.stdout
+    assert "waiting for the first delivery" in waiting.stdout
+    assert waiting.stdout.count("Action delete: waiting.") == 3 and "Action delete: deleted." not in waiting.stdout
+    # The playbook and the posture report found the same trails: they share one search.
+    reported = {(account_id, trail, region) for _name, account_id, trail, region in REPORTED.findall(waiting.stdout)}
+    in_report = {
+        (item["account_id"], trail, region)
+        for item in posture_run["report"]["checks"]
+        if item["id"] == "account.legacy_trails"
+        for trail, region in IN_REPORT.findall(item["detail"])
+    }
+    assert (
+        reported == in_report == {(owners[role]["account_id"], name, region) for role, (name, region) in LEGACY.items()}
     )
-    assert f"{member['name']} ({member['account_id']}): trail team-trail in us-east-1" in run.stdout
-    assert "Action delete: deleted." in run.stdout
-    cloudtrail = member_session(url, member["account_id"]).client("cloudtrail", endpoint_url=url)
-    assert cloudtrail.describe_trails(includeShadowTrails=False)["trailList"] == []
-    # The trail's bucket, and its logs, are kept.
-    s3 = member_session(url, member["account_id"]).client("s3", endpoint_url=url)
-    assert f"legacy-team-trail-{member['account_id']}" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    organization_trail_delivered(url)
+    run = playbook(url, inventory, "org_cloudtrail.yml", *delete)
+    for role, (name, region) in LEGACY.items():
+        owner = owners[role]
+        assert f"{owner['name']} ({owner['account_id']}): trail {name} in {region}" in run.stdout
+        cloudtrail = member_session(url, owner["account_id"]).client("cloudtrail", endpoint_url=url, region_name=region)
+        # Only organization trails are left, and they are never touched.
+        assert [t["Name"] for t in cloudtrail.list_trails()["Trails"]] == ["acme-organization-trail"]
+    assert run.stdout.count("Action delete: deleted.") == 3
+    # The trails' buckets, and their logs, are kept.
+    s3 = member_session(url, owners["member"]["account_id"]).client("s3", endpoint_url=url)
+    assert f"legacy-team-trail-{owners['member']['account_id']}" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
     playbook(url, inventory, "posture.yml", "-e", f"posture_output_dir={tmp_path}")
     report = json.loads((tmp_path / "posture.json").read_text())
     assert [item for item in report["checks"] if item["status"] == "fail"] == []
-    legacy = next(
-        item for item in report["checks"] if item["id"] == "account.legacy_trails" and item["account_id"] == member["account_id"]
-    )
-    assert legacy["status"] == "pass"
+    legacy = [item["status"] for item in report["checks"] if item["id"] == "account.legacy_trails"]
+    assert legacy == ["pass"] * 5

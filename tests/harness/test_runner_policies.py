@@ -2,7 +2,8 @@
 
 An organization (management, audit, two members, each member with a legacy trail) is seeded with
 enforcement off. Then the runner gets only the documented policies: an IAM user `trailguard-runner` in the
-management account with docs/iam/management.json as a managed policy, and the role the playbook assumes
+management account with docs/iam/management.json and cloudtrail-delegated-admin.json (the run registers the
+log-archive account as CloudTrail's delegated administrator) as managed policies, and the role the playbook assumes
 (OrganizationAccountAccessRole, which moto seeds without any policy) with docs/iam/log-archive.json in the
 log-archive account and docs/iam/member.json in the members; the first member also gets
 member-legacy-trail-actions.json and deletes its legacy trail. moto's /moto-api/reset-auth then switches
@@ -30,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
+import moto_server  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 from support import BIN, add_legacy_trail, ansible_env, member_session, playbook, write_inventory  # noqa: E402
 
@@ -114,14 +116,24 @@ def runner_client(url, keys, service):
     )
 
 
-def put_runner_policy(url, document):
-    """Make `document` (moto's view) the runner's only policy, a managed one as README.md advises."""
+def put_runner_policy(url, *documents):
+    """Make `documents` (moto's view) the runner's only policies, managed ones as README.md advises."""
     iam = boto3.client("iam", endpoint_url=url)
     for attached in iam.list_attached_user_policies(UserName=RUNNER)["AttachedPolicies"]:
         iam.detach_user_policy(UserName=RUNNER, PolicyArn=attached["PolicyArn"])
         iam.delete_policy(PolicyArn=attached["PolicyArn"])
-    arn = iam.create_policy(PolicyName="TrailguardRunner", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
-    iam.attach_user_policy(UserName=RUNNER, PolicyArn=arn)
+    for index, document in enumerate(documents):
+        name = f"TrailguardRunner{index}"
+        arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=RUNNER, PolicyArn=arn)
+
+
+def runner_policies(org, management=None):
+    """The runner's documented policies, in moto's view; `management` replaces management.json's document."""
+    return (
+        moto_view(management or render("management.json", org)),
+        moto_view(render("cloudtrail-delegated-admin.json", org)),
+    )
 
 
 def give_role(url, account_id, *names, org):
@@ -133,15 +145,20 @@ def give_role(url, account_id, *names, org):
         )
 
 
-def adhoc_organization_info(url, keys):
-    """One module task, trailguard.cloudtrail.organization_info, with the runner's keys."""
+def adhoc(url, keys, module, **args):
+    """One module task, trailguard.cloudtrail.<module>, with the runner's keys."""
+    args = json.dumps(dict(args, region=emulator.DEFAULT_REGION))
     return subprocess.run(
         [str(BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
          "-e", f"ansible_python_interpreter={sys.executable}",
-         "-m", "trailguard.cloudtrail.organization_info", "-a", f"region={emulator.DEFAULT_REGION}"],
+         "-m", f"trailguard.cloudtrail.{module}", "-a", args],
         capture_output=True, text=True, cwd=REPO, check=False,
         env=ansible_env(url, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"]),
     )  # fmt: skip
+
+
+def adhoc_organization_info(url, keys):
+    return adhoc(url, keys, "organization_info")
 
 
 @pytest.fixture(scope="module")
@@ -165,16 +182,19 @@ def enforced_run(tmp_path_factory):
             iam = boto3.client("iam", endpoint_url=url)
             iam.create_user(UserName=RUNNER)
             keys = iam.create_access_key(UserName=RUNNER)["AccessKey"]
-            put_runner_policy(url, moto_view(render("management.json", org)))
+            put_runner_policy(url, *runner_policies(org))
             log_archive = org["log_archive"]["account_id"]
             give_role(url, log_archive, "log-archive.json", org=org)
             member_session(url, log_archive).client("s3", endpoint_url=url).create_bucket(Bucket=OUTSIDE_BUCKET)
             give_role(url, deleting["account_id"], "member.json", "member-legacy-trail-actions.json", org=org)
             give_role(url, reporting["account_id"], "member.json", org=org)
 
+            # The organization trail has delivered by the time the legacy trails are handled, as minutes later on AWS.
+            moto_server.set_emulator_trail_status(url, first_delivery_seconds=0)
             set_enforcement(url, on=True)
             env = ansible_env(url, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"])
-            run = playbook(url, inventory, "org_cloudtrail.yml", check=False, env=env)
+            delegated_admin = ("-e", f"trail_delegated_admin_account_id={log_archive}")
+            run = playbook(url, inventory, "org_cloudtrail.yml", *delegated_admin, check=False, env=env)
             yield {"url": url, "org": org, "keys": keys, "run": run, "deleting": deleting, "reporting": reporting}
     finally:
         emulator.stop(state_dir)
@@ -204,12 +224,16 @@ def test_the_documented_policies_are_enough_for_a_whole_run(enforced_run):
             for member in (enforced_run["deleting"], enforced_run["reporting"])
         }
         organization_trails = boto3.client("cloudtrail", endpoint_url=url).describe_trails()["trailList"]
+        delegated = boto3.client("organizations", endpoint_url=url).list_delegated_administrators(
+            ServicePrincipal="cloudtrail.amazonaws.com"
+        )["DelegatedAdministrators"]
     finally:
         set_enforcement(url, on=True)
     assert trails == {enforced_run["deleting"]["name"]: [], enforced_run["reporting"]["name"]: ["team-trail"]}
     assert [trail["Name"] for trail in organization_trails if trail["IsOrganizationTrail"]] == [
         "acme-organization-trail"
     ]
+    assert [admin["Id"] for admin in delegated] == [enforced_run["org"]["log_archive"]["account_id"]]
 
 
 def test_enforcement_is_on_and_bucket_scoping_is_enforced(enforced_run):
@@ -243,16 +267,40 @@ def test_one_missing_action_fails_the_task_that_needs_it(enforced_run):
         ],
     }
     set_enforcement(url, on=False)
-    put_runner_policy(url, moto_view(without))
+    put_runner_policy(url, *runner_policies(org, management=without))
     set_enforcement(url, on=True)
     try:
         failed = adhoc_organization_info(url, keys)
     finally:
         set_enforcement(url, on=False)
-        put_runner_policy(url, moto_view(policy))
+        put_runner_policy(url, *runner_policies(org))
         set_enforcement(url, on=True)
     passed = adhoc_organization_info(url, keys)
     assert failed.returncode != 0
     assert "AccessDenied" in failed.stdout and needed in failed.stdout, failed.stdout[-3000:]
     assert passed.returncode == 0, passed.stdout[-3000:]
     assert org["organization_id"] in passed.stdout
+
+
+def test_registering_a_delegated_administrator_needs_the_delegated_admin_policy(enforced_run):
+    """The registration task fails with AccessDenied with management.json alone, and passes with the file beside it."""
+    url, keys, org = enforced_run["url"], enforced_run["keys"], enforced_run["org"]
+    register = dict(
+        service_principals=["cloudtrail.amazonaws.com"],
+        delegated_administrators=[enforced_run["reporting"]["account_id"]],
+    )
+    set_enforcement(url, on=False)
+    put_runner_policy(url, moto_view(render("management.json", org)))
+    set_enforcement(url, on=True)
+    try:
+        failed = adhoc(url, keys, "organizations_trusted_access", **register)
+    finally:
+        set_enforcement(url, on=False)
+        put_runner_policy(url, *runner_policies(org))
+        set_enforcement(url, on=True)
+    passed = adhoc(url, keys, "organizations_trusted_access", **register)
+    assert failed.returncode != 0
+    assert (
+        "AccessDenied" in failed.stdout and "cloudtrail:RegisterOrganizationDelegatedAdmin" in failed.stdout
+    ), failed.stdout[-3000:]
+    assert passed.returncode == 0 and "localhost | CHANGED" in passed.stdout, passed.stdout[-3000:]

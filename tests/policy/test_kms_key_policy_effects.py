@@ -37,6 +37,7 @@ POLICY = policies.kms_key_policy(
 TRAIL_CONTEXT = {"kms:EncryptionContext:aws:cloudtrail:arn": TRAIL_ARN}
 FOREIGN_TRAIL_CONTEXT = {"kms:EncryptionContext:aws:cloudtrail:arn": FOREIGN_TRAIL_ARN}
 LOGS = f"logs.{REGION}.amazonaws.com"
+OTHER_MGMT_TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{MGMT}:trail/another-trail"
 
 
 def to_key(principal, action, context=None):
@@ -79,9 +80,29 @@ CASES = [
         IMPLICIT,
         denied_by={"resource"},
     ),
+    # CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": with an S3 Bucket Key on the bucket,
+    # CreateTrail and UpdateTrail need kms:Decrypt for CloudTrail; without it they fail with
+    # InsufficientEncryptionPolicyException. Only for our trail (aws:SourceArn).
     Case(
-        "cloudtrail cannot decrypt",
+        "cloudtrail decrypts for the trail (S3 Bucket Key)",
+        to_key(cloudtrail(), "kms:Decrypt"),
+        ALLOWED,
+        sid="TrailguardCloudTrailDecryptForBucketKey",
+    ),
+    Case(
+        "cloudtrail decrypts for the trail with the trail's context",
         to_key(cloudtrail(), "kms:Decrypt", TRAIL_CONTEXT),
+        ALLOWED,
+    ),
+    Case(
+        "cloudtrail decrypts for a trail in another account",
+        to_key(cloudtrail(FOREIGN_TRAIL_ARN), "kms:Decrypt"),
+        IMPLICIT,
+        denied_by={"resource"},
+    ),
+    Case(
+        "cloudtrail decrypts for another trail of the management account",
+        to_key(cloudtrail(OTHER_MGMT_TRAIL_ARN), "kms:Decrypt"),
         IMPLICIT,
         denied_by={"resource"},
     ),

@@ -4,7 +4,6 @@
   a wrong or missing external ID cannot assume it;
 - the SIEM queue and its key: only S3, for the log bucket, can send;
 - the alarm topic and its key: only CloudWatch and EventBridge of the management account can publish;
-- AWS Config: it can write only its own account's Config prefix of the log bucket;
 - the access groups' MFA policy: nothing but MFA set-up without MFA.
 
 Unlike the other effect tests, the SIEM consumer's cases give the principal its real identity policy
@@ -61,13 +60,6 @@ CONSUMER_POLICY = policies.siem_consumer_policy(QUEUE_ARN, BUCKET, ORG_ID, KEY_A
 TRUST_POLICY = policies.siem_consumer_trust(VENDOR_ARN, EXTERNAL_ID)
 TOPIC_POLICY = policies.alarm_topic_policy(TOPIC_ARN)
 TOPIC_KEY_POLICY = policies.alarm_topic_key_policy(MGMT, TOPIC_ARN)
-CONFIG_ACCOUNTS = [MGMT, MEMBER_A]
-CONFIG_BUCKET_POLICY = dict(
-    BUCKET_POLICY, Statement=BUCKET_POLICY["Statement"] + policies.config_bucket_statements(CONFIG_ACCOUNTS, BUCKET)
-)
-CONFIG_KEY_POLICY = dict(
-    TRAIL_KEY_POLICY, Statement=TRAIL_KEY_POLICY["Statement"] + policies.config_kms_key_statements(CONFIG_ACCOUNTS)
-)
 MFA_POLICY = {"name": "TrailguardRequireMFA", "policy": policies.mfa_required_policy()}
 CLOUDTRAIL_FULL_ACCESS = {  # a stand-in for AWSCloudTrail_FullAccess: the group's grant
     "name": "AWSCloudTrail_FullAccess",
@@ -432,97 +424,6 @@ TOPIC_KEY_CASES = [
     ),
 ]
 
-CONFIG = "config.amazonaws.com"
-ACL = {"s3:x-amz-acl": "bucket-owner-full-control"}
-
-
-def config_write(source_account, prefix_account):
-    return request(
-        service(CONFIG, f"arn:aws:config:{REGION}:{source_account}:delivery-channel/default", source_account),
-        "s3:PutObject",
-        f"{BUCKET_ARN}/AWSLogs/{prefix_account}/Config/{REGION}/2026/11/22/ConfigSnapshot/x.json.gz",
-        LOG_ARCHIVE,
-        resource_policy=CONFIG_BUCKET_POLICY,
-        context=ACL,
-    )
-
-
-def config_service(account):
-    return service(CONFIG, f"arn:aws:config:{REGION}:{account}:delivery-channel/default", account)
-
-
-CONFIG_CASES = [
-    Case(
-        "Config writes its own account's prefix", config_write(MEMBER_A, MEMBER_A), ALLOWED, sid="TrailguardConfigWrite"
-    ),
-    Case(
-        "Config of the management account writes its prefix",
-        config_write(MGMT, MGMT),
-        ALLOWED,
-        sid="TrailguardConfigWrite",
-    ),
-    Case("Config writes another account's prefix", config_write(MEMBER_A, MGMT), IMPLICIT, denied_by={"resource"}),
-    Case(
-        "Config of an account not listed writes its prefix",
-        config_write(MEMBER_B, MEMBER_B),
-        IMPLICIT,
-        denied_by={"resource"},
-    ),
-    Case(
-        "Config writes into the organization's CloudTrail prefix",
-        request(
-            config_service(MEMBER_A),
-            "s3:PutObject",
-            LOG_OBJECT,
-            LOG_ARCHIVE,
-            resource_policy=CONFIG_BUCKET_POLICY,
-            context=ACL,
-        ),
-        IMPLICIT,
-        denied_by={"resource"},
-    ),
-    Case(
-        "Config checks the bucket ACL",
-        request(
-            config_service(MEMBER_A), "s3:GetBucketAcl", BUCKET_ARN, LOG_ARCHIVE, resource_policy=CONFIG_BUCKET_POLICY
-        ),
-        ALLOWED,
-        sid="TrailguardConfigAclCheck",
-    ),
-    Case(
-        "Config checks the bucket exists",
-        request(
-            config_service(MEMBER_A), "s3:ListBucket", BUCKET_ARN, LOG_ARCHIVE, resource_policy=CONFIG_BUCKET_POLICY
-        ),
-        ALLOWED,
-        sid="TrailguardConfigBucketExistenceCheck",
-    ),
-    Case(
-        "Config of a foreign account checks the bucket ACL",
-        request(
-            config_service(FOREIGN), "s3:GetBucketAcl", BUCKET_ARN, LOG_ARCHIVE, resource_policy=CONFIG_BUCKET_POLICY
-        ),
-        IMPLICIT,
-        denied_by={"resource"},
-    ),
-    Case(
-        "Config encrypts with the log key",
-        request(
-            config_service(MEMBER_A), "kms:GenerateDataKey", KEY_ARN, LOG_ARCHIVE, resource_policy=CONFIG_KEY_POLICY
-        ),
-        ALLOWED,
-        sid="TrailguardConfigUseKey",
-    ),
-    Case(
-        "Config of an account not listed encrypts with the log key",
-        request(
-            config_service(MEMBER_B), "kms:GenerateDataKey", KEY_ARN, LOG_ARCHIVE, resource_policy=CONFIG_KEY_POLICY
-        ),
-        IMPLICIT,
-        denied_by={"resource"},
-    ),
-]
-
 
 def group_member(principal, action, resource):
     return with_identity(request(principal, action, resource, MGMT), CLOUDTRAIL_FULL_ACCESS, MFA_POLICY)
@@ -569,7 +470,6 @@ CASES = (
     + QUEUE_KEY_CASES
     + TOPIC_CASES
     + TOPIC_KEY_CASES
-    + CONFIG_CASES
     + MFA_CASES
 )
 

@@ -247,6 +247,85 @@ def test_botocore_reads_each_injected_error_as_aws_s_own(monkeypatch, service, o
     assert attempts == (3 if retried else 1)
 
 
+TRAIL = {"Name": "org-trail", "S3BucketName": "acme-cloudtrail"}
+NOTIFICATION = dict(
+    BUCKET,
+    NotificationConfiguration={
+        "QueueConfigurations": [
+            {"QueueArn": "arn:aws:sqs:us-east-1:210987654321:siem", "Events": ["s3:ObjectCreated:*"]}
+        ]
+    },
+)
+# AWS's answers while a change propagates, each to the call that gets it (CloudTrail and AWS Config: JSON 1.1;
+# S3: REST-XML). botocore retries none of them.
+AWS_ANSWERS = [
+    ("cloudtrail", "create_trail", TRAIL, "InsufficientEncryptionPolicyException"),
+    ("cloudtrail", "create_trail", TRAIL, "InsufficientS3BucketPolicyException"),
+    ("cloudtrail", "create_trail", TRAIL, "InvalidCloudWatchLogsRoleArnException"),
+    ("cloudtrail", "update_trail", {"Name": "org-trail"}, "InvalidCloudWatchLogsLogGroupArnException"),
+    ("cloudtrail", "create_trail", TRAIL, "CloudTrailAccessNotEnabledException"),
+    (
+        "cloudtrail",
+        "put_insight_selectors",
+        {"TrailName": "org-trail", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]},
+        "InsufficientS3BucketPolicyException",
+    ),
+    (
+        "cloudtrail",
+        "register_organization_delegated_admin",
+        {"MemberAccountId": "210987654321"},
+        "CloudTrailAccessNotEnabledException",
+    ),
+    (
+        "config",
+        "put_delivery_channel",
+        {"DeliveryChannel": {"name": "default", "s3BucketName": "acme-cloudtrail"}},
+        "InsufficientDeliveryPolicyException",
+    ),
+    (
+        "config",
+        "put_configuration_recorder",
+        {"ConfigurationRecorder": {"name": "default", "roleARN": "arn:aws:iam::123456789012:role/r"}},
+        "InvalidRoleException",
+    ),
+    ("s3", "put_bucket_notification_configuration", NOTIFICATION, "InvalidArgument"),
+]
+
+
+@pytest.mark.parametrize(
+    "service, operation, params, code", AWS_ANSWERS, ids=lambda v: v if isinstance(v, str) else None
+)
+def test_botocore_reads_aws_s_own_propagation_errors(monkeypatch, service, operation, params, code):
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda _seconds: None)
+    client = _client(service, attempts=3)
+    statuses = []
+
+    def answer(request, **_kwargs):
+        status, headers, body = fault_proxy.aws_error_response(code, _classify(request))
+        statuses.append(status)
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    client.meta.events.register("before-send", answer)
+    with pytest.raises(ClientError) as error:
+        getattr(client, operation)(**params)
+    assert error.value.response["Error"] == {"Code": code, "Message": fault_proxy.AWS_ERRORS[code][1]}
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # Not a throttling or server error: the SDK hands it to the caller at once, which must do the waiting.
+    assert statuses == [400]
+
+
+def test_the_s3_answer_is_s3_s_own_xml_error():
+    request = fault_proxy.classify(
+        "PUT",
+        "/acme-cloudtrail?notification",
+        {"authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/s3/aws4_request, SignedHeaders=host"},
+    )
+    status, headers, body = fault_proxy.aws_error_response("InvalidArgument", request)
+    assert status == 400 and headers["Content-Type"] == "text/xml"
+    assert body.decode().startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code>')
+    assert b"<Message>Unable to validate the following destination configurations</Message>" in body
+
+
 def test_smithy_rpc_v2_cbor_requests_and_errors():
     """The CBOR protocol, which other SDKs (and later botocores) use for CloudWatch: path-named actions, CBOR errors."""
     from botocore.parsers import create_parser  # pylint: disable=import-outside-toplevel
@@ -392,6 +471,57 @@ def test_the_seed_fixes_which_requests_fail(upstream):
     assert 10 <= len(injected) <= 30 and set(injected) == {"throttle", "500", "503"}
 
 
+def test_aws_errors_answer_the_first_times_in_turn_then_let_the_call_through(upstream):
+    answers = [("InvalidCloudWatchLogsRoleArnException", 1), ("InsufficientEncryptionPolicyException", 2)]
+    with fault_proxy.FaultProxy(_url(upstream), aws_errors={"cloudtrail:CreateTrail": answers}) as proxy:
+        cloudtrail = _client("cloudtrail", endpoint=proxy.url, attempts=3)
+        cloudtrail.get_trail_status(Name="org-trail")  # not matched: through
+        codes = []
+        for _attempt in range(3):
+            with pytest.raises(ClientError) as error:
+                cloudtrail.create_trail(**TRAIL)
+            codes.append(error.value.response["Error"]["Code"])
+        assert codes == [
+            "InvalidCloudWatchLogsRoleArnException",
+            "InsufficientEncryptionPolicyException",
+            "InsufficientEncryptionPolicyException",
+        ]
+        cloudtrail.create_trail(**TRAIL)
+        assert [record["injected"] for record in proxy.requests] == [None] + codes + [None]
+        assert proxy.counts()["injected"] == 3
+    assert upstream.seen == [
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus",
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.CreateTrail",
+    ]
+
+
+def test_an_aws_error_always_never_lets_the_call_through(upstream):
+    aws_errors = {"config:Put*": ("InsufficientDeliveryPolicyException", fault_proxy.ALWAYS)}
+    with fault_proxy.FaultProxy(_url(upstream), aws_errors=aws_errors) as proxy:
+        config = _client("config", endpoint=proxy.url)
+        for _attempt in range(4):
+            with pytest.raises(ClientError, match="InsufficientDeliveryPolicyException"):
+                config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-cloudtrail"})
+        assert proxy.counts()["by_action"] == {"config:PutDeliveryChannel": 4}
+    assert not upstream.seen
+
+
+def test_aws_errors_from_the_command_line():
+    assert fault_proxy.parse_aws_errors(
+        [
+            "cloudtrail:CreateTrail=InvalidCloudWatchLogsRoleArnException",
+            "cloudtrail:CreateTrail=InsufficientEncryptionPolicyException:2",
+            "s3:PutBucketNotificationConfiguration=InvalidArgument:always",
+        ]
+    ) == {
+        "cloudtrail:CreateTrail": [
+            ("InvalidCloudWatchLogsRoleArnException", 1),
+            ("InsufficientEncryptionPolicyException", 2),
+        ],
+        "s3:PutBucketNotificationConfiguration": [("InvalidArgument", "always")],
+    }
+
+
 @pytest.mark.parametrize(
     "upstream_url, options",
     [
@@ -400,6 +530,12 @@ def test_the_seed_fixes_which_requests_fail(upstream):
         ("http://127.0.0.1:5000", {"fault_rate": 1.5}),
         ("http://127.0.0.1:5000", {"kinds": ("throttle", "teapot")}),
         ("http://127.0.0.1:5000", {"permanent_kind": "teapot"}),
+        ("http://127.0.0.1:5000", {"aws_errors": {"cloudtrail:CreateTrail": ("TeapotException", 1)}}),
+        ("http://127.0.0.1:5000", {"aws_errors": {"cloudtrail:CreateTrail": ("InvalidRoleException", 0)}}),
+        (
+            "http://127.0.0.1:5000",
+            {"aws_errors": {"s3:Put*": [("InvalidArgument", "always"), ("InvalidArgument", 1)]}},
+        ),
     ],
 )
 def test_refuses_a_remote_upstream_and_bad_settings(upstream_url, options):

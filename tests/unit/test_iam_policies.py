@@ -73,6 +73,7 @@ def test_the_expected_files_are_there():
         "aws-config-log-archive.json",
         "aws-config-management.json",
         "aws-config.json",
+        "cloudtrail-delegated-admin.json",
         "log-archive.json",
         "management.json",
         "member-legacy-trail-actions.json",
@@ -104,7 +105,8 @@ def test_the_mfa_object_statement_is_what_answers_the_escalation_findings():
     policy["Statement"] = [item for item in policy["Statement"] if item["Sid"] != "LogObjectsOnlyWithMFA"]
     assert findings(json.dumps(policy)) == {("RESOURCE_POLICY_PRIVILEGE_ESCALATION", detail) for detail in ESCALATIONS}
     statement = next(
-        item for item in json.loads((POLICIES / "log-archive.json").read_text())["Statement"]
+        item
+        for item in json.loads((POLICIES / "log-archive.json").read_text())["Statement"]
         if item["Sid"] == "LogObjectsOnlyWithMFA"
     )
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -161,3 +163,30 @@ def test_readme_gives_each_files_action_count(path):
     row = re.search(rf"^\| \[`{re.escape(path.name)}`\]\({re.escape(path.name)}\) \|.*\| (\d+) \|$", README, re.M)
     assert row, f"README.md's table has no row for {path.name}"
     assert int(row.group(1)) == len(actions(json.loads(path.read_text())))
+
+
+def test_registering_a_cloudtrail_delegated_administrator_needs_only_what_the_guide_lists():
+    """CloudTrail User Guide, "Required permissions to assign a delegated administrator", less the deregistration
+    (Trailguard never deregisters) and what management.json already grants (ListAWSServiceAccessForOrganization,
+    iam:GetRole); each action limited to CloudTrail."""
+    policy = load("cloudtrail-delegated-admin.json")
+    assert actions(policy) == {
+        "cloudtrail:RegisterOrganizationDelegatedAdmin",
+        "organizations:RegisterDelegatedAdministrator",
+        "iam:CreateServiceLinkedRole",
+    }
+    conditions = {statement["Sid"]: statement.get("Condition") for statement in policy["Statement"]}
+    assert conditions["CloudTrailRegistersItWithOrganizations"] == {
+        "StringEquals": {"organizations:ServicePrincipal": "cloudtrail.amazonaws.com"}
+    }
+    assert conditions["CloudTrailServiceLinkedRoleOnly"] == {
+        "StringEquals": {"iam:AWSServiceName": "cloudtrail.amazonaws.com"}
+    }
+    assert {"organizations:ListAWSServiceAccessForOrganization", "iam:GetRole"} <= actions(load("management.json"))
+
+
+def test_the_log_archive_recorder_role_may_get_only_its_delivery_policy():
+    statement = next(
+        item for item in load("aws-config-log-archive.json")["Statement"] if "iam:PutRolePolicy" in item["Action"]
+    )
+    assert statement["Resource"] == "arn:aws:iam::222222222222:role/TrailguardConfigRecorder"

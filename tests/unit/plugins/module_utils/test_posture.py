@@ -397,6 +397,16 @@ def bucket_results(state=None, expected=None, key_ids=(KEY_ARN,)):
     )
 
 
+@pytest.mark.parametrize("partition", ["aws", "aws-us-gov", "aws-cn"])
+def test_the_bucket_arn_is_in_the_callers_partition(partition):
+    results = posture.bucket_checks(
+        bucket_state(), BUCKET_EXPECTED, AUDIT, [KEY_ARN], TRAIL_ARN, ORG["Id"], partition=partition
+    )
+    assert {item["resource"] for item in results} == {f"arn:{partition}:s3:::logs"}
+    missing = posture.bucket_checks({"exists": False}, BUCKET_EXPECTED, AUDIT, partition=partition)
+    assert {item["resource"] for item in missing} == {f"arn:{partition}:s3:::logs"}
+
+
 def test_a_good_bucket():
     results = bucket_results()
     assert status_of(results) == {
@@ -414,7 +424,8 @@ def test_a_good_bucket():
     assert {item["resource"] for item in results} == {"arn:aws:s3:::logs"}
     assert (
         by_id(results)["bucket.lifecycle"]["detail"]
-        == "rule trailguard-retention: Glacier after 14 days, expiry after 180 days"
+        == "rule trailguard-retention: Glacier after 14 days (objects of 128 KB or more, S3's default), expiry after "
+        "180 days"
     )
 
 
@@ -493,6 +504,28 @@ def test_lifecycle_rule(rule, expected, ok):
     base.update(rule)
     status = by_id(bucket_results(bucket_state(lifecycle=[base]), expected))["bucket.lifecycle"]["status"]
     assert status == (PASS if ok else FAIL)
+
+
+def test_lifecycle_transition_and_expiry_in_two_rules_with_the_effective_sizes():
+    """The audit_bucket role's rules: the expiry for every object, Glacier only above a minimum size."""
+    expiry = {"ID": "trailguard-retention", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 180}}
+    glacier = {
+        "ID": "trailguard-glacier-transition",
+        "Status": "Enabled",
+        "Filter": {"And": {"Prefix": "", "ObjectSizeGreaterThan": 131072}},
+        "Transitions": [{"Days": 14, "StorageClass": "GLACIER"}],
+    }
+    result = by_id(bucket_results(bucket_state(lifecycle=[expiry, glacier])))["bucket.lifecycle"]
+    assert result["status"] == PASS
+    assert result["detail"] == (
+        "rule trailguard-glacier-transition: Glacier after 14 days (objects over 131072 bytes); "
+        "rule trailguard-retention: expiry after 180 days"
+    )
+    # An expiry that spares some sizes keeps those logs forever; a tag filter is not the whole bucket.
+    sized = dict(expiry, Filter={"ObjectSizeGreaterThan": 1024})
+    assert by_id(bucket_results(bucket_state(lifecycle=[sized, glacier])))["bucket.lifecycle"]["status"] == FAIL
+    tagged = dict(glacier, Filter={"And": {"Prefix": "", "Tags": [{"Key": "k", "Value": "v"}]}})
+    assert by_id(bucket_results(bucket_state(lifecycle=[expiry, tagged])))["bucket.lifecycle"]["status"] == FAIL
 
 
 def test_tls_left_off():
@@ -700,9 +733,21 @@ def test_account_checks_that_fail():
 
 
 def test_legacy_trails_and_scan_errors():
-    scan = {"trails": [{"name": "old", "arn": "arn", "home_region": "eu-west-1"}]}
+    scan = {"trails": [{"name": "old", "arn": "arn", "home_region": "eu-west-1", "is_logging": False}]}
     legacy = account_results(MEMBER, scan=scan)["account.legacy_trails"]
-    assert legacy["status"] == FAIL and legacy["detail"].startswith("1 legacy trail(s): old (eu-west-1). They log")
+    assert legacy["status"] == FAIL
+    assert legacy["detail"].startswith("1 legacy trail(s): old (eu-west-1, stopped). They log")
+    # A home region that could not be read is named on its trails.
+    unread = {
+        "name": "far",
+        "arn": "arn2",
+        "home_region": "ap-south-2",
+        "error": "could not be read in its home region",
+    }
+    legacy = account_results(MEMBER, scan={"trails": scan["trails"] + [unread]})["account.legacy_trails"]
+    assert legacy["detail"].startswith(
+        "2 legacy trail(s): old (eu-west-1, stopped), far (ap-south-2, could not be read in its home region). They log"
+    )
     error = account_results(MEMBER, scan={"error": "Failed to assume role: AccessDenied"})["account.legacy_trails"]
     assert error["status"] == FAIL
     assert error["detail"] == "could not list the account's trails: Failed to assume role: AccessDenied"
@@ -779,7 +824,7 @@ def test_build_report():
         {"account_id": AUDIT, "name": "", "role": "log_archive"},
         {"account_id": MEMBER, "name": "prod", "role": "member"},
     ]
-    legacy = {"trails": [{"name": "old", "arn": "arn", "home_region": "us-east-1"}]}
+    legacy = {"trails": [{"name": "old", "arn": "arn", "home_region": "us-east-1", "is_logging": True}]}
     per_account = {
         account["account_id"]: posture.account_checks(
             account, TREE, ORG, None, legacy if account["account_id"] == MEMBER else CLEAN, SCPS, ATTACHED

@@ -186,3 +186,46 @@ def test_invalid_options_fail_before_any_call(config, run_module):
     result = run_module(module.main, dict(ARGS, role_arn="arn:aws:iam::123456789012:user/x"))
     assert result["failed"] and "role_arn must be an IAM role ARN" in result["msg"]
     assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+# ---------------------------------------------------------------- one recorder and one delivery channel per region
+CONTROL_TOWER_RECORDER = "aws-controltower-BaselineConfigRecorder"
+
+
+def test_another_recorder_in_the_region_is_named_and_left_alone(config, run_module):
+    """AWS Config allows one recorder per account and region: an existing one under another name is reported."""
+    config.put_configuration_recorder(ConfigurationRecorder={"name": CONTROL_TOWER_RECORDER, "roleARN": ROLE})
+    for check_mode in (True, False):
+        result = run_module(module.main, ARGS, check_mode=check_mode)
+        assert result["failed"]
+        assert CONTROL_TOWER_RECORDER in result["msg"] and "set name to" in result["msg"]
+        assert "MaxNumberOf" not in result["msg"]
+    recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert [recorder["name"] for recorder in recorders] == [CONTROL_TOWER_RECORDER]
+    assert recorders[0]["recordingGroup"].get("includeGlobalResourceTypes") is not True
+
+    adopted = run_module(module.main, dict(ARGS, name=CONTROL_TOWER_RECORDER))
+    assert adopted["changed"] and adopted["configuration_recorder"]["include_global_resource_types"]
+
+
+def test_another_delivery_channel_in_the_region_is_named_before_any_change(config, run_module):
+    run_module(module.main, ARGS)
+    channel = "aws-controltower-BaselineConfigDeliveryChannel"
+    config.put_delivery_channel(DeliveryChannel={"name": channel, "s3BucketName": "central"})
+    result = run_module(module.main, dict(ARGS, include_global_resource_types=False, delivery_channel_name="default"))
+    assert result["failed"] and channel in result["msg"]
+    assert "set delivery_channel_name to" in result["msg"]
+    assert config.describe_configuration_recorders()["ConfigurationRecorders"][0]["recordingGroup"][
+        "includeGlobalResourceTypes"
+    ]
+    # Without delivery_channel_name, channels are not looked at; with the existing name, there is no conflict.
+    assert not run_module(module.main, ARGS)["changed"]
+    named = dict(ARGS, delivery_channel_name=channel)
+    assert not run_module(module.main, named).get("failed")
+
+
+def test_one_per_region_error():
+    assert config_utils.one_per_region_error("configuration recorder", "name", "default", [], "us-east-1") is None
+    assert config_utils.one_per_region_error("recorder", "name", "default", ["default"], "eu-west-1") is None
+    message = config_utils.one_per_region_error("delivery channel", "channel", "default", ["other"], "eu-west-1")
+    assert "'other'" in message and "eu-west-1" in message and "set channel to 'other'" in message

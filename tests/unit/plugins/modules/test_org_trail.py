@@ -11,6 +11,7 @@ from unittest.mock import MagicMock
 from unittest.mock import call
 
 import boto3
+import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -21,6 +22,7 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail i
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import (
     canonical_advanced_event_selectors,
 )
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import propagation
 from ansible_collections.trailguard.cloudtrail.plugins.modules import org_trail
 
 REGION = "us-east-1"
@@ -87,6 +89,7 @@ def params(**overrides):
         "enable_logging": True,
         "tags": None,
         "purge_tags": True,
+        "propagation_timeout": 120,
     }
     values.update(overrides)
     return values
@@ -931,6 +934,7 @@ def test_main_failures_after_lookup(aws, run_module, args, message):
             full_args(kms_key_id=KEY_ARN.replace("us-east-1", "eu-west-1")),
             "CloudTrail needs a KMS key in the trail's region",
         ),
+        (full_args(propagation_timeout=-1), "propagation_timeout must be 0 (no waiting) or more seconds, got -1"),
     ],
 )
 def test_main_validates_before_any_aws_call(monkeypatch, run_module, args, message):
@@ -941,3 +945,93 @@ def test_main_validates_before_any_aws_call(monkeypatch, run_module, args, messa
     result = run_module(org_trail.main, args)
     assert result["failed"] is True
     assert message in result["msg"]
+
+
+# ---------------------------------------------------------------- waiting for changes to propagate
+
+
+@pytest.fixture(name="clock")
+def fixture_clock(monkeypatch):
+    """time.monotonic and time.sleep of the propagation wait, without sleeping: each sleep moves the clock on."""
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(propagation.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(propagation.time, "sleep", sleep)
+    return sleeps
+
+
+@pytest.fixture(name="refuse")
+def fixture_refuse(monkeypatch):
+    """refuse(operation, code, times): AWS answers `operation` with `code` that many times (None: always)."""
+    real_call = botocore.client.BaseClient._make_api_call  # pylint: disable=protected-access
+    refusals = {}
+
+    def make_api_call(self, operation_name, api_params):
+        if operation_name in refusals:
+            code, left = refusals[operation_name]
+            if left is None or left > 0:
+                refusals[operation_name] = (code, None if left is None else left - 1)
+                raise ClientError({"Error": {"Code": code, "Message": f"{code} (test)"}}, operation_name)
+        return real_call(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+    return lambda operation, code, times=None: refusals.__setitem__(operation, (code, times))
+
+
+def test_main_waits_for_the_key_policy_and_creates_the_trail(aws, run_module, clock, refuse):
+    refuse("CreateTrail", "InsufficientEncryptionPolicyException", times=2)
+    result = run_module(org_trail.main, full_args())
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True and result["trail"]["kms_key_id"] == aws["key_arn"]
+    assert len(clock) == 2
+    assert aws["cloudtrail"].get_trail(Name="org-trail")["Trail"]["KmsKeyId"] == aws["key_arn"]
+
+
+def test_main_fails_after_the_bound_naming_the_key_and_the_trail(aws, run_module, clock, refuse):
+    refuse("CreateTrail", "InsufficientEncryptionPolicyException")
+    result = run_module(org_trail.main, full_args(propagation_timeout=30))
+    assert result["failed"] is True
+    assert sum(clock) == pytest.approx(30)
+    assert result["msg"].startswith("Failed to create trail after waiting 30 s (")
+    assert f"The policy of KMS key {aws['key_arn']} does not let cloudtrail.amazonaws.com encrypt log files for " in (
+        result["msg"]
+    )
+    assert "for trail org-trail" in result["msg"]
+    assert result["msg"].endswith(
+        "AWS's answer: An error occurred (InsufficientEncryptionPolicyException) when calling the CreateTrail "
+        "operation: InsufficientEncryptionPolicyException (test)"
+    )
+    assert result["error"]["code"] == "InsufficientEncryptionPolicyException"
+    assert aws["cloudtrail"].list_trails()["Trails"] == []
+
+
+def test_main_takes_the_bound_from_the_environment(aws, run_module, clock, refuse, monkeypatch):
+    monkeypatch.setenv("TRAILGUARD_PROPAGATION_TIMEOUT", "12")
+    refuse("CreateTrail", "InvalidCloudWatchLogsRoleArnException")
+    result = run_module(org_trail.main, full_args())
+    assert "Failed to create trail after waiting 12 s" in result["msg"]
+    assert f"CloudTrail cannot assume role {ROLE_ARN}: it must exist" in result["msg"]
+    assert sum(clock) == pytest.approx(12)
+
+
+def test_main_waits_for_an_update_and_for_insights(aws, run_module, clock, refuse):
+    run_module(org_trail.main, full_args())
+    refuse("UpdateTrail", "InvalidCloudWatchLogsLogGroupArnException", times=1)
+    refuse("PutInsightSelectors", "InsufficientS3BucketPolicyException", times=3)
+    result = run_module(org_trail.main, full_args(s3_key_prefix="other", insight_selectors=["ApiCallRateInsight"]))
+    assert result.get("failed") is not True, result
+    assert result["trail"]["s3_key_prefix"] == "other"
+    assert result["trail"]["insight_selectors"] == ["ApiCallRateInsight"]
+    assert len(clock) == 4
+
+
+def test_main_does_not_wait_for_other_errors(aws, run_module, clock, refuse):
+    refuse("CreateTrail", "InvalidKmsKeyIdException")
+    result = run_module(org_trail.main, full_args())
+    assert result["msg"].startswith("Failed to create trail: An error occurred (InvalidKmsKeyIdException)")
+    assert clock == []

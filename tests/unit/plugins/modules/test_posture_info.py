@@ -360,10 +360,97 @@ def test_a_legacy_trail_in_a_member_is_red_for_that_member_only(run_module, orga
     report = run_module(posture_info.main, module_args(organization))["report"]
     assert failing(report) == [("account.legacy_trails", organization["prod"])]
     detail = next(item["detail"] for item in report["checks"] if item["status"] == "fail")
-    assert detail.startswith("1 legacy trail(s): legacy (us-east-1).")
+    assert detail.startswith("1 legacy trail(s): legacy (us-east-1, stopped).")
     assert report["summary"]["accounts_failing"] == 1
     assert report["summary_lines"][2].startswith(
         f"FAIL prod-1 ({organization['prod']}) - No legacy account-level trails"
+    )
+
+
+def add_legacy_trail(account, name, region):
+    """A logging account-level trail homed in `region`, in the management account or through the member's role."""
+    if account == MANAGEMENT:
+        aws = boto3.session.Session(region_name=region)
+    else:
+        creds = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="unit-test"
+        )["Credentials"]
+        aws = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+        )
+    bucket = f"{name}-{account}"
+    aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    aws.client("cloudtrail").create_trail(Name=name, S3BucketName=bucket)
+    aws.client("cloudtrail").start_logging(Name=name)
+
+
+def test_legacy_trails_of_every_home_region_and_of_the_management_account(run_module, organization):
+    """The search account_trails makes: one ListTrails per account, whatever the trails' home regions."""
+    add_legacy_trail(MANAGEMENT, "management-old", "us-west-2")
+    add_legacy_trail(organization["audit"], "archive-old", "eu-west-1")
+    report = run_module(posture_info.main, module_args(organization))["report"]
+    assert failing(report) == sorted(
+        [("account.legacy_trails", MANAGEMENT), ("account.legacy_trails", organization["audit"])]
+    )
+    details = {item["account_id"]: item["detail"] for item in report["checks"] if item["status"] == "fail"}
+    assert details[MANAGEMENT].startswith("1 legacy trail(s): management-old (us-west-2, logging).")
+    assert details[organization["audit"]].startswith("1 legacy trail(s): archive-old (eu-west-1, logging).")
+    # legacy_trail_regions keeps the trails of those home regions only, as account_trails' regions does.
+    narrowed = run_module(posture_info.main, module_args(organization, legacy_trail_regions=["eu-west-1"]))["report"]
+    assert failing(narrowed) == [("account.legacy_trails", organization["audit"])]
+
+
+@pytest.mark.parametrize("partition, region", [("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")])
+def test_arns_are_built_in_the_callers_partition(monkeypatch, partition, region):
+    """The bucket's ARN, and the trail's ARN the policies must name, come from the caller's partition."""
+    other_trail = f"arn:{partition}:cloudtrail:{region}:111111111111:trail/other"
+    policy = {
+        "Statement": [
+            {
+                "Sid": "TrailguardCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:{partition}:s3:::{BUCKET}/AWSLogs/o-abcdefghij/*",
+                "Condition": {"StringEquals": {"aws:SourceArn": other_trail}},
+            }
+        ]
+    }
+    stubs = {
+        "describe_organization": lambda _client: {"Id": "o-abcdefghij", "MasterAccountId": MANAGEMENT},
+        "read_organization_tree": lambda _client: {"root_id": "r-ab12", "ous": {}, "labels": {}, "accounts": {}},
+        "read_key": lambda _client, _key: {"metadata": None},
+        "read_bucket": lambda _client, _name: {"exists": True, "versioning": {}, "policy": policy},
+        "read_trail": lambda _client, _name: {"trail": None},
+        "read_scp_targets": lambda _client, _names: {},
+        "read_alarms": lambda *_args: {"alarms": {}, "metric_filters": []},
+        "search_account_trails": lambda *_args: [],
+    }
+    for name, stub in stubs.items():
+        monkeypatch.setattr(posture_info, name, stub)
+    params = {
+        "trail": {"name": TRAIL, "cloudwatch_logs": True, "log_group_name": None, "s3_data_events": False},
+        "log_archive_account": {"account_id": "222222222222"},
+        "bucket": {"name": BUCKET, "policy_sids": [], "deny_insecure_transport": True},
+        "kms_key": {"id": ALIAS, "policy_sids": []},
+        "scps": [],
+        "alarm_names": [],
+        "accounts": [],
+        "legacy_trail_regions": [],
+        "max_workers": 1,
+    }
+    sessions = type("Sessions", (), {"client": lambda self, *args: None})()
+    clients = dict.fromkeys(("organizations", "cloudtrail", "cloudwatch", "logs"))
+    caller = {"Account": MANAGEMENT, "Arn": f"arn:{partition}:iam::{MANAGEMENT}:user/runner"}
+    report = posture_info.posture(params, clients, sessions, caller, region, "2026-01-01T00:00:00Z")
+    bucket = {item["id"]: item for item in report["checks"] if item["group"] == "bucket"}
+    assert {item["resource"] for item in bucket.values()} == {f"arn:{partition}:s3:::{BUCKET}"}
+    trail_arn = f"arn:{partition}:cloudtrail:{region}:{MANAGEMENT}:trail/{TRAIL}"
+    assert bucket["bucket.policy"]["detail"] == (
+        f"TrailguardCloudTrailWrite has aws:SourceArn {other_trail}, not the trail {trail_arn}"
     )
 
 

@@ -10,6 +10,9 @@ def fields(selector):
 def test_management_events_only_by_default_read_and_write():
     selectors = advanced_event_selectors(["acme-cloudtrail"])
     assert len(selectors) == 1
+    # The console's name, which Prowler's cloudtrail_multi_region_enabled_logging_management_events requires
+    # (prowler/providers/aws/services/cloudtrail/cloudtrail_multi_region_enabled_logging_management_events).
+    assert selectors[0]["name"] == "Management events selector"
     management = fields(selectors[0])
     # No readOnly field: both read and write management events are logged.
     assert management == {"eventCategory": {"field": "eventCategory", "equals": ["Management"]}}

@@ -47,6 +47,7 @@ def test_every_new_builder_is_a_filter():
         "mfa_required_policy",
         "config_bucket_statements",
         "config_kms_key_statements",
+        "config_recorder_delivery_policy",
     ):
         assert filters[name] is getattr(policies, name)
 
@@ -197,9 +198,9 @@ class TestMfaRequiredPolicy:
 
 
 class TestConfigBucketStatements:
-    def test_config_checks_and_writes_only_its_own_prefix(self):
-        statements = by_sid(policies.config_bucket_statements([MEMBER, MGMT, MGMT], BUCKET))
-        accounts = {"aws:SourceAccount": [MGMT, MEMBER]}
+    def test_config_of_the_organization_checks_and_writes_only_its_own_prefix(self):
+        statements = by_sid(policies.config_bucket_statements(ORG, BUCKET))
+        in_org = {"aws:SourceOrgID": ORG}
         acl, listing, write = (
             statements["TrailguardConfigAclCheck"],
             statements["TrailguardConfigBucketExistenceCheck"],
@@ -208,26 +209,66 @@ class TestConfigBucketStatements:
         for each in (acl, listing, write):
             assert each["Principal"] == {"Service": "config.amazonaws.com"} and each["Effect"] == "Allow"
         assert acl["Action"] == "s3:GetBucketAcl" and acl["Resource"] == f"arn:aws:s3:::{BUCKET}"
-        assert listing["Action"] == "s3:ListBucket" and listing["Condition"] == {"StringEquals": accounts}
+        assert acl["Condition"] == listing["Condition"] == {"StringEquals": in_org}
+        assert listing["Action"] == "s3:ListBucket"
         assert write["Action"] == "s3:PutObject"
         assert write["Resource"] == f"arn:aws:s3:::{BUCKET}/AWSLogs/${{aws:SourceAccount}}/Config/*"
-        assert write["Condition"] == {"StringEquals": dict(accounts, **{"s3:x-amz-acl": "bucket-owner-full-control"})}
+        assert write["Condition"] == {"StringEquals": dict(in_org, **{"s3:x-amz-acl": "bucket-owner-full-control"})}
 
     def test_key_prefix(self):
-        write = by_sid(policies.config_bucket_statements([MGMT], BUCKET, key_prefix="org"))["TrailguardConfigWrite"]
+        write = by_sid(policies.config_bucket_statements(ORG, BUCKET, key_prefix="org"))["TrailguardConfigWrite"]
         assert write["Resource"] == f"arn:aws:s3:::{BUCKET}/org/AWSLogs/${{aws:SourceAccount}}/Config/*"
 
-    def test_merged_into_the_bucket_policy_and_replaced_on_the_next_run(self):
-        bucket = policies.audit_bucket_policy(BUCKET, ORG, MGMT, f"arn:aws:cloudtrail:{REGION}:{MGMT}:trail/t")
-        ours = dict(bucket, Statement=bucket["Statement"] + policies.config_bucket_statements([MGMT], BUCKET))
-        by_sid(ours)  # no duplicate Sids with the bucket's own statements
-        again = policies.merge_policy(ours, ours)
-        assert again == ours
+    def test_part_of_the_bucket_policy_when_asked_and_replaced_on_the_next_run(self):
+        args = (BUCKET, ORG, MGMT, f"arn:aws:cloudtrail:{REGION}:{MGMT}:trail/t")
+        plain = by_sid(policies.audit_bucket_policy(*args))
+        ours = policies.audit_bucket_policy(*args, config_delivery=True)
+        added = {sid: s for sid, s in by_sid(ours).items() if sid not in plain}
+        assert added == by_sid(policies.config_bucket_statements(ORG, BUCKET))
+        assert policies.merge_policy(ours, ours) == ours
 
 
 def test_config_kms_key_statement():
-    (use,) = policies.config_kms_key_statements([MEMBER, MGMT])
+    (use,) = policies.config_kms_key_statements(ORG)
     assert use["Sid"] == "TrailguardConfigUseKey"
     assert use["Principal"] == {"Service": "config.amazonaws.com"}
     assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert use["Condition"] == {"StringEquals": {"aws:SourceAccount": [MGMT, MEMBER]}}
+    assert use["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
+    trail = f"arn:aws:cloudtrail:{REGION}:{MGMT}:trail/t"
+    args = dict(organization_id=ORG, management_account_id=MGMT, trail_arn=trail)
+    assert "TrailguardConfigUseKey" not in by_sid(policies.kms_key_policy(AUDIT, region=REGION, **args))
+    with_config = by_sid(policies.kms_key_policy(AUDIT, region=REGION, config_delivery=True, **args))
+    assert with_config["TrailguardConfigUseKey"] == use
+
+
+class TestConfigRecorderDeliveryPolicy:
+    def test_the_recorder_role_writes_only_its_accounts_prefix_and_uses_the_key_through_s3(self):
+        statements = by_sid(policies.config_recorder_delivery_policy(BUCKET, AUDIT, LOG_KEY))
+        check, write, key = (
+            statements["TrailguardConfigCheckBucket"],
+            statements["TrailguardConfigDeliverToOwnPrefix"],
+            statements["TrailguardConfigEncryptThroughS3"],
+        )
+        assert all("Principal" not in each for each in statements.values())  # an identity policy
+        assert check["Action"] == ["s3:GetBucketAcl", "s3:ListBucket"] and check["Resource"] == f"arn:aws:s3:::{BUCKET}"
+        assert "Condition" not in check
+        assert write["Action"] == "s3:PutObject"
+        assert write["Resource"] == f"arn:aws:s3:::{BUCKET}/AWSLogs/{AUDIT}/Config/*"
+        assert write["Condition"] == {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}
+        assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"] and key["Resource"] == LOG_KEY
+        assert key["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+
+    def test_no_acl_writes(self):
+        """The bucket's ACLs are disabled and the log-archive SCP denies s3:PutObjectAcl: the role never needs it."""
+        text = json.dumps(policies.config_recorder_delivery_policy(BUCKET, AUDIT, LOG_KEY))
+        assert "PutObjectAcl" not in text and "s3:*" not in text
+
+    def test_key_prefix_and_partition_come_from_the_arguments(self):
+        gov_key = LOG_KEY.replace("arn:aws:", "arn:aws-us-gov:").replace(REGION, "us-gov-west-1")
+        statements = by_sid(policies.config_recorder_delivery_policy(BUCKET, AUDIT, gov_key, key_prefix="/org/"))
+        assert statements["TrailguardConfigDeliverToOwnPrefix"]["Resource"] == (
+            f"arn:aws-us-gov:s3:::{BUCKET}/org/AWSLogs/{AUDIT}/Config/*"
+        )
+        assert statements["TrailguardConfigEncryptThroughS3"]["Condition"]["StringEquals"] == {
+            "kms:ViaService": "s3.us-gov-west-1.amazonaws.com"
+        }

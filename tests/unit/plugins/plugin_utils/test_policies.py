@@ -154,6 +154,12 @@ class TestKmsKeyPolicy:
         assert describe["Action"] == "kms:DescribeKey"
         assert describe["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
 
+    def test_cloudtrail_decrypts_for_the_trail_as_an_s3_bucket_key_needs(self):
+        decrypt = self.policy()["TrailguardCloudTrailDecryptForBucketKey"]
+        assert decrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"} and decrypt["Effect"] == "Allow"
+        assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"] == "*"
+        assert decrypt["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL}}
+
     def test_organization_decrypts_cloudtrail_logs_only(self):
         decrypt = self.policy()["TrailguardOrganizationDecryptLogs"]
         assert decrypt["Action"] == "kms:Decrypt" and decrypt["Principal"] == {"AWS": "*"}
@@ -204,7 +210,9 @@ class TestServiceControlPolicies:
         assert "s3:DeleteBucketOwnershipControls" not in bucket["Action"]
         key = scp["TrailguardProtectLogKey"]
         assert key["Resource"] == [KEY, f"arn:aws:kms:us-east-1:{AUDIT}:alias/trail"]
-        assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DeleteAlias"} <= set(key["Action"])
+        assert {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DeleteAlias"} <= set(
+            key["Action"]
+        )
         assert bucket["Condition"] == key["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:x"]}}
         account_block = scp["TrailguardProtectLogArchivePublicAccessBlock"]
         assert account_block["Action"] == "s3:PutAccountPublicAccessBlock" and account_block["Resource"] == "*"
@@ -249,7 +257,12 @@ class TestMergePolicy:
         existing = {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "TrailguardCloudTrailWrite", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:old"},
+                {
+                    "Sid": "TrailguardCloudTrailWrite",
+                    "Effect": "Allow",
+                    "Action": "s3:PutObject",
+                    "Resource": "arn:old",
+                },
                 {"Sid": "VendorRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:vendor"},
                 {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:nosid"},
             ],
@@ -277,15 +290,174 @@ class TestConfigDelivery:
     def test_bucket_policy_adds_config_statements_only_when_asked(self):
         plain = by_sid(bucket_policy())
         assert not [sid for sid in plain if "Config" in sid]
-        with_config = by_sid(bucket_policy(config_account_ids=[AUDIT, MGMT]))
+        with_config = by_sid(bucket_policy(config_delivery=True))
         added = {sid: s for sid, s in with_config.items() if sid not in plain}
         assert added and all(s["Principal"] == {"Service": "config.amazonaws.com"} for s in added.values())
-        assert all(
-            sorted(s["Condition"]["StringEquals"]["aws:SourceAccount"]) == sorted([AUDIT, MGMT]) for s in added.values()
-        )
+        assert all(s["Condition"]["StringEquals"]["aws:SourceOrgID"] == ORG for s in added.values())
 
     def test_key_policy_lets_config_use_the_key_only_when_asked(self):
         args = dict(organization_id=ORG, management_account_id=MGMT, trail_arn=TRAIL, region="us-east-1")
         assert "TrailguardConfigUseKey" not in by_sid(policies.kms_key_policy(AUDIT, **args))
-        use = by_sid(policies.kms_key_policy(AUDIT, config_account_ids=[MGMT], **args))["TrailguardConfigUseKey"]
-        assert use["Condition"] == {"StringEquals": {"aws:SourceAccount": [MGMT]}}
+        use = by_sid(policies.kms_key_policy(AUDIT, config_delivery=True, **args))["TrailguardConfigUseKey"]
+        assert use["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORG}}
+
+
+# ---------------------------------------------------------------- size quotas
+# Every policy Trailguard writes, built for an organization of 5,000 accounts with the longest names AWS allows,
+# stays under the quota of the place AWS stores it. None lists the organization's accounts, so none grows with it.
+# Sizes are measured as the modules send the documents: S3, KMS, SQS and SNS get json.dumps() output (spaces
+# count against their byte quotas); IAM does not count whitespace; scp_attach sends SCPs minified.
+S3_BUCKET_POLICY = 20 * 1024  # S3 User Guide, "Bucket policies for Amazon S3": limited to 20 KB
+KMS_KEY_POLICY = 32 * 1024  # AWS KMS Developer Guide, "Resource quotas": key policy document size, 32 KB
+SCP = 5120  # AWS Organizations User Guide, "Quotas for AWS Organizations": SCP document, 5,120 characters
+ROLE_TRUST_POLICY = 2048  # IAM User Guide, "IAM and AWS STS quotas": role trust policy, 2,048 characters
+ROLE_INLINE_POLICIES = 10240  # same page: a role's inline policies together, 10,240 characters
+GROUP_INLINE_POLICIES = 5120  # same page: a group's inline policies together, 5,120 characters
+SQS_QUEUE_POLICY = 8192  # SQS Developer Guide, "Amazon SQS policy quotas": 8,192 bytes, 20 statements
+SNS_TOPIC_POLICY = 30 * 1024  # SNS Developer Guide, "Amazon SNS API permissions": policy quotas, 30 KB
+
+LONG_REGION = "ap-southeast-5"
+
+
+def organization(size):
+    """An organization of `size` accounts, with the longest identifiers and names AWS allows."""
+    accounts = [str(100000000000 + index) for index in range(size)]
+    management, log_archive = accounts[0], accounts[1]
+    name = "t" * 128  # trail name
+    return {
+        "id": "o-" + "a" * 32,
+        "accounts": accounts,
+        "management": management,
+        "log_archive": log_archive,
+        "bucket": "b" * 63,
+        "key_prefix": "p" * 200,  # CloudTrail's S3KeyPrefix allows 200 characters
+        "trail_arn": f"arn:aws:cloudtrail:{LONG_REGION}:{management}:trail/{name}",
+        "log_group_arn": f"arn:aws:logs:{LONG_REGION}:{management}:log-group:{'g' * 512}:*",
+        "key_arn": f"arn:aws:kms:{LONG_REGION}:{log_archive}:key/{'0' * 8}-0000-0000-0000-{'0' * 12}",
+        "queue_arn": f"arn:aws:sqs:{LONG_REGION}:{log_archive}:{'q' * 76}",
+        "topic_arn": f"arn:aws:sns:{LONG_REGION}:{management}:{'s' * 256}",
+        # Break-glass principals and the playbook's own role, as the main playbook exempts them.
+        "exempt": [f"arn:aws:iam::{log_archive}:role/{'r' * 64}"]
+        + [f"arn:aws:iam::*:role/break-glass-{index}-{'r' * 48}" for index in range(5)],
+    }
+
+
+def _bytes(policy):
+    return len(json.dumps(policy).encode())
+
+
+def _iam(policy):
+    return len(json.dumps(policy, separators=(",", ":")))
+
+
+# name -> (the policy as the roles build it for `org`, how AWS measures it, its quota)
+SIZED = {
+    "audit_bucket_policy": (
+        lambda org: policies.audit_bucket_policy(
+            org["bucket"], org["id"], org["management"], org["trail_arn"], key_prefix=org["key_prefix"],
+            exempt_principal_arns=org["exempt"], config_delivery=True,
+        ),
+        _bytes,
+        S3_BUCKET_POLICY,
+    ),
+    "kms_key_policy": (
+        lambda org: policies.kms_key_policy(
+            org["log_archive"], org["id"], org["management"], org["trail_arn"], LONG_REGION,
+            cloudwatch_log_group_arn=org["log_group_arn"], config_delivery=True,
+        ),
+        _bytes,
+        KMS_KEY_POLICY,
+    ),
+    "scp_deny_trail_tampering": (
+        lambda org: policies.scp_deny_trail_tampering(org["exempt"], [org["trail_arn"].replace(LONG_REGION, "*")]),
+        _iam,
+        SCP,
+    ),
+    "scp_protect_log_archive": (
+        lambda org: policies.scp_protect_log_archive(
+            org["bucket"], org["key_arn"], key_alias="alias/" + "k" * 250, exempt_principal_arns=org["exempt"]
+        ),
+        _iam,
+        SCP,
+    ),
+    "service_role_trust": (
+        lambda org: policies.service_role_trust("config.amazonaws.com", source_account=org["log_archive"]),
+        _iam,
+        ROLE_TRUST_POLICY,
+    ),
+    "cloudtrail_logs_role_policy": (
+        lambda org: policies.cloudtrail_logs_role_policy(
+            org["log_group_arn"], org["management"], org["id"], LONG_REGION
+        ),
+        _iam,
+        ROLE_INLINE_POLICIES,
+    ),
+    "alarm_topic_policy": (lambda org: policies.alarm_topic_policy(org["topic_arn"]), _bytes, SNS_TOPIC_POLICY),
+    "alarm_topic_key_policy": (
+        lambda org: policies.alarm_topic_key_policy(org["management"], org["topic_arn"]),
+        _bytes,
+        KMS_KEY_POLICY,
+    ),
+    "siem_queue_policy": (
+        lambda org: policies.siem_queue_policy(org["queue_arn"], org["bucket"]),
+        _bytes,
+        SQS_QUEUE_POLICY,
+    ),
+    "siem_key_policy": (
+        lambda org: policies.siem_key_policy(org["log_archive"], [org["queue_arn"], org["queue_arn"] + "-dlq"]),
+        _bytes,
+        KMS_KEY_POLICY,
+    ),
+    "siem_consumer_trust": (
+        lambda org: policies.siem_consumer_trust([f"arn:aws:iam::999999999999:role/{'v' * 64}"], "x" * 1224),
+        _iam,
+        ROLE_TRUST_POLICY,
+    ),
+    "siem_consumer_policy": (
+        lambda org: policies.siem_consumer_policy(
+            org["queue_arn"], org["bucket"], org["id"], org["key_arn"], org["key_arn"], key_prefix=org["key_prefix"]
+        ),
+        _iam,
+        ROLE_INLINE_POLICIES,
+    ),
+    "mfa_required_policy": (lambda org: policies.mfa_required_policy(), _iam, GROUP_INLINE_POLICIES),
+    "config_recorder_delivery_policy": (
+        lambda org: policies.config_recorder_delivery_policy(
+            org["bucket"], org["log_archive"], org["key_arn"], key_prefix=org["key_prefix"]
+        ),
+        _iam,
+        ROLE_INLINE_POLICIES,
+    ),
+}  # fmt: skip
+# Filters that return statements or merge documents rather than build one: sized within the policies above.
+NOT_DOCUMENTS = {"merge_policy", "config_bucket_statements", "config_kms_key_statements"}
+
+
+def test_every_policy_filter_is_sized():
+    from ansible_collections.trailguard.cloudtrail.plugins.filter.policies import FilterModule
+
+    assert set(FilterModule().filters()) == set(SIZED) | NOT_DOCUMENTS
+
+
+@pytest.mark.parametrize("name", sorted(SIZED))
+def test_policy_for_5000_accounts_fits_its_quota_and_does_not_grow(name):
+    build, measure, quota = SIZED[name]
+    large, small = build(organization(5000)), build(organization(3))
+    assert large == small, "the policy depends on the number of accounts"
+    assert measure(large) <= quota, f"{name}: {measure(large)} > {quota}"
+
+
+def test_the_sqs_queue_policy_fits_the_statement_quota():
+    build, _measure, _quota = SIZED["siem_queue_policy"]
+    assert len(build(organization(5000))["Statement"]) <= 20
+
+
+def test_listing_every_account_would_not_have_fitted():
+    """The control: the same bucket policy with the Config statements listing every account (aws:SourceAccount)."""
+    org = organization(5000)
+    build, measure, quota = SIZED["audit_bucket_policy"]
+    policy = build(org)
+    for each in policy["Statement"]:
+        if "Config" in each["Sid"]:
+            each["Condition"]["StringEquals"] = {"aws:SourceAccount": org["accounts"]}
+    assert measure(policy) > quota
