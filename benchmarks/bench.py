@@ -22,7 +22,10 @@ the controller and its forks, sampled every 0.2 s from /proc), and the
 emulator's own peak RSS apart. A callback (callback_plugins/bench_timeline.py)
 records when each task started, so each request is put into the task, and so
 the role, that made it; ansible.posix.profile_tasks is on too, its table is at
-the end of each run's log.
+the end of each run's log. The callback also says how many times each task's
+action ran (loop items, `until` attempts): the task results whose action is a
+module, not one of Ansible's controller-side actions (CONTROLLER_ACTIONS), are
+the run's module invocations, each an AnsiballZ process costing ~0.3 to 0.6 s.
 
 Variants, each on fresh emulators and clearly labelled in the results:
   --one-region auto|always|never   the first converge and no-op re-run again at the largest N, with
@@ -93,6 +96,30 @@ ORG_WIDE_ROLES = (
     "access_groups",
     "guardrails",
 )
+# Actions that run on the controller alone (Ansible's action plugins that never start a module): they cost a
+# few hundredths of a second. Every other task result ran a module (an AnsiballZ process, ~0.3 to 0.6 s), once
+# per loop item and per `until` attempt: those are the run's module invocations.
+CONTROLLER_ACTIONS = frozenset(
+    (
+        "add_host",
+        "assert",
+        "debug",
+        "fact_diff",
+        "fail",
+        "group_by",
+        "import_role",
+        "import_tasks",
+        "include_role",
+        "include_tasks",
+        "include_vars",
+        "meta",
+        "pause",
+        "set_fact",
+        "set_stats",
+        "validate_argument_spec",
+    )
+)
+MODULE_TARGET = 40
 MEMBER_SUFFIX = " (members)"
 INVENTORY_PART = "inventory plugin"
 DOMINATES = 1 / 3
@@ -213,15 +240,19 @@ def read_timeline(path):
                     name=event["name"],
                     role=event["role"],
                     part=part,
+                    action=action,
                     members=members,
                     start=event["t"],
                     results=0,
+                    module_runs=0,
                     changed=0,
                     failed=0,
                 )
             )
         elif event["event"] == "result" and tasks:
             tasks[-1]["results"] += 1
+            if tasks[-1]["action"] not in CONTROLLER_ACTIONS:
+                tasks[-1]["module_runs"] += event.get("runs", int(event["status"] != "skipped"))
             tasks[-1]["changed"] += int(event["changed"])
             tasks[-1]["failed"] += int(event["status"] in ("failed", "unreachable"))
         elif event["event"] == "end":
@@ -236,11 +267,17 @@ def attribute(tasks, end, requests, started):
         following = tasks[index + 1]["start"] if index + 1 < len(tasks) else (end or task["start"])
         task.update(seconds=round(following - task["start"], 3), calls=0, writes=0)
     parts = {
-        INVENTORY_PART: {"seconds": round((starts[0] if starts else started) - started, 3), "calls": 0, "writes": 0}
+        INVENTORY_PART: {
+            "seconds": round((starts[0] if starts else started) - started, 3),
+            "calls": 0,
+            "writes": 0,
+            "module_runs": 0,
+        }
     }
     for task in tasks:
-        part = parts.setdefault(task["part"], {"seconds": 0.0, "calls": 0, "writes": 0})
+        part = parts.setdefault(task["part"], {"seconds": 0.0, "calls": 0, "writes": 0, "module_runs": 0})
         part["seconds"] = round(part["seconds"] + task["seconds"], 3)
+        part["module_runs"] += task["module_runs"]
     for moment, _name, write in requests:
         index = bisect.bisect_right(starts, moment) - 1
         target = parts[INVENTORY_PART] if index < 0 else tasks[index]
@@ -314,6 +351,7 @@ def run_playbook(name, playbook, args, proxy, clock, work, emulator_pid, timeout
         "changed": sum(task["changed"] for task in tasks),
         "tasks_started": len(tasks),
         "task_results": sum(task["results"] for task in tasks),
+        "module_runs": sum(task["module_runs"] for task in tasks),
         "member_tasks": len(member_tasks),
         "member_task_results": sum(task["results"] for task in member_tasks),
         "member_task_max_results": max((task["results"] for task in member_tasks), default=0),
@@ -546,7 +584,20 @@ def evaluate(cases):
             label = "" if config == "default" else f" ({CONFIG_TITLES[config]})"
             targets.append(_target(title + label, "not met" if per_account else "met", "; ".join(rows)))
 
-    # 4. Time and memory at N=500, and growth from 100 to 500.
+    # 4. Module invocations: what a run costs, whatever N (each is an AnsiballZ process, ~0.3 to 0.6 s).
+    title = f"module invocations per run at most {MODULE_TARGET}, at every N (default configuration)"
+    rows, worst = [], 0
+    for name, runs, sizes in _default_runs_by_name(cases):
+        if name == "posture":
+            continue
+        rows.append(f"{name}: " + ", ".join(f"N={n}: {runs[n]['module_runs']}" for n in sizes))
+        worst = max([worst] + [runs[n]["module_runs"] for n in sizes])
+    if rows:
+        targets.append(_target(title, "met" if worst <= MODULE_TARGET else "not met", "; ".join(rows)))
+    else:
+        targets.append(_target(title, "n/a", "no playbook run was measured"))
+
+    # 5. Time and memory at N=500, and growth from 100 to 500.
     for name, limit in TIME_TARGETS.items():
         targets.append(_time_target(cases, name, limit))
     title = (
@@ -657,7 +708,7 @@ def report(results):
     rows = []
     for case in cases:
         if "error" in case and not case["runs"]:
-            rows.append([CONFIG_TITLES[case["config"]], case["members"], f"not run: {case['error']}"] + ["-"] * 10)
+            rows.append([CONFIG_TITLES[case["config"]], case["members"], f"not run: {case['error']}"] + ["-"] * 11)
         for name in RUN_ORDER:
             run = case["runs"].get(name)
             if not run:
@@ -677,6 +728,7 @@ def report(results):
                     run["writes"],
                     run["changed"],
                     run["task_results"],
+                    run.get("module_runs", "-"),
                 ]
             )
     out.append(
@@ -695,6 +747,7 @@ def report(results):
                 "writes",
                 "changed",
                 "task results",
+                "module invocations",
             ],
             rows,
         )
@@ -706,9 +759,11 @@ def report(results):
 
     out += ["", "## Where the time and the calls go", ""]
     out.append(
-        "API calls and wall time by part (role, or the task's module outside roles; `(members)`: the member-account "
-        "plays; `inventory plugin`: Ansible's start-up and the inventory plugin listing the organization, before "
-        "the first task). Default configuration."
+        "Wall time, API calls (writes) and module invocations by part (role, or the task's module outside roles; "
+        "`(members)`: the member-account plays; `inventory plugin`: Ansible's start-up and the inventory plugin "
+        "listing the organization, before the first task). Default configuration. A module invocation is a task "
+        "result that ran a module (each loop item and `until` attempt counts), not one of Ansible's controller-side "
+        "actions (" + ", ".join(f"`{action}`" for action in sorted(CONTROLLER_ACTIONS)) + ")."
     )
     for name, runs, sizes in _default_runs_by_name(cases):
         names = sorted({part for run in runs.values() for part in run["parts"]})
@@ -720,16 +775,28 @@ def report(results):
             cells = [part]
             for n in sizes:
                 entry = runs[n]["parts"].get(part)
-                cells.append(f"{entry['seconds']:.1f} s, {entry['calls']} ({entry['writes']} w)" if entry else "-")
+                cells.append(
+                    f"{entry['seconds']:.1f} s, {entry['calls']} ({entry['writes']} w), "
+                    f"{entry.get('module_runs', '-')} mod"
+                    if entry
+                    else "-"
+                )
             part_rows.append(cells)
         out.append(_table(["part"] + [f"N={n}" for n in sizes], part_rows))
         largest = max(sizes)
         out += ["", f"Slowest tasks at N={largest}:", ""]
         out.append(
             _table(
-                ["task", "part", "s", "API calls", "task results"],
+                ["task", "part", "s", "API calls", "task results", "module invocations"],
                 [
-                    [task["name"], task["part"], f"{task['seconds']:.1f}", task["calls"], task["results"]]
+                    [
+                        task["name"],
+                        task["part"],
+                        f"{task['seconds']:.1f}",
+                        task["calls"],
+                        task["results"],
+                        task.get("module_runs", "-"),
+                    ]
                     for task in sorted(runs[largest]["tasks"], key=lambda task: -task["seconds"])[:8]
                 ],
             )

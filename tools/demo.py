@@ -53,8 +53,8 @@ def write_inventory(org):
     return inventory_dir / "hosts.yml"
 
 
-# The demo turns every optional part on, AWS Config included.
-DEMO_EXTRA_VARS = ["-e", "trailguard_aws_config=true"]
+# The demo turns every optional part on, AWS Config and Athena included.
+DEMO_EXTRA_VARS = ["-e", "trailguard_aws_config=true", "-e", "trailguard_athena=true"]
 
 
 def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=tuple(DEMO_EXTRA_VARS)):
@@ -188,6 +188,31 @@ def validate_logs(inventory, org, report_dir, env):
     return code, elapsed, lines
 
 
+def athena_query_to_try(url, org):
+    """The Athena table's accounts and one saved query, read back from the log-archive account."""
+    creds = boto3.client("sts", endpoint_url=url).assume_role(
+        RoleArn=f"arn:aws:iam::{org['log_archive']['account_id']}:role/OrganizationAccountAccessRole",
+        RoleSessionName="demo-athena",
+    )["Credentials"]
+    keys = {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+    table = boto3.client("glue", endpoint_url=url, **keys).get_table(DatabaseName="acme_cloudtrail", Name="cloudtrail_logs")
+    athena = boto3.client("athena", endpoint_url=url, **keys)
+    ids = athena.list_named_queries(WorkGroup="acme-cloudtrail")["NamedQueryIds"]
+    queries = {query["Name"]: query for query in athena.batch_get_named_query(NamedQueryIds=ids)["NamedQueries"]}
+    root = queries["Trailguard: root activity"]
+    accounts = table["Table"]["Parameters"]["projection.account.values"].split(",")
+    return (
+        f"table acme_cloudtrail.cloudtrail_logs over {len(accounts)} accounts, {len(queries)} saved queries in workgroup "
+        f"acme-cloudtrail; try \"{root['Name']}\" (in AWS: aws athena start-query-execution --work-group "
+        f"acme-cloudtrail --query-execution-context Database=acme_cloudtrail --query-string file://root.sql):\n\n"
+        + root["QueryString"]
+    )
+
+
 def organization_trail_delivered(url):
     """Set the emulator's GetTrailStatus for the organization trail: it delivered log files a minute ago."""
     import datetime  # pylint: disable=import-outside-toplevel
@@ -295,6 +320,7 @@ def main():
         print(f"==> posture report ({time5:.1f}s): {report_dir / 'posture.html'} and {report_dir / 'posture.json'}")
         print(f"    (before the delete: {before_dir / 'posture.html'})")
         print(f"==> log integrity ({time6:.1f}s), {report_dir / 'integrity.json'}:\n    " + "\n    ".join(integrity))
+        print("==> query the logs with Athena: " + athena_query_to_try(url, org))
         return code3 or code4 or code5 or code6 or (1 if red_after else 0)
     finally:
         if keep:

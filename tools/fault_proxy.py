@@ -89,6 +89,7 @@ READ_ACTIONS = {"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithW
 # ---------------------------------------------------------------- classification
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
 
 # S3 sub-resources (query keys) -> the operation's noun; the verb comes from the method.
@@ -440,7 +441,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if counted:
             proxy._record(record)  # pylint: disable=protected-access
             if proxy.hook:
-                proxy.hook(dict(record, response=response_body))
+                signer = ACCESS_KEY.search(headers.get("authorization", ""))
+                proxy.hook(dict(record, response=response_body, access_key=signer.group(1) if signer else None))
         self._send(status, response_headers, response_body)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
@@ -470,7 +472,8 @@ class FaultProxy:
                 through; times ALWAYS ("always", last answer only) never lets them through. The injected
                 record's "injected" is the code.
     hook:       callable(record), called after the emulator answered and before the answer is passed on;
-                the record also holds the answer's body as "response" (bytes)
+                the record also holds the answer's body as "response" (bytes) and the access key ID the
+                request was signed with as "access_key" (which session made it)
     """
 
     def __init__(

@@ -755,6 +755,242 @@ def _patch_logs_metric_filters():
     LogsBackend.describe_metric_filters = sorted_describe
 
 
+def _patch_athena_workgroups_and_named_queries():
+    """Athena workgroups and saved queries as the Athena API Reference documents them.
+
+    moto 5.2.5 has no UpdateWorkGroup, BatchGetNamedQuery, UpdateNamedQuery or DeleteNamedQuery (it answers 500),
+    answers GetWorkGroup for a workgroup that does not exist with a null WorkGroup, and deletes a workgroup that
+    holds saved queries without RecursiveDeleteOption. The Athena API Reference: "GetWorkGroup" (a missing
+    workgroup is InvalidRequestException, "WorkGroup <name> is not found."), "UpdateWorkGroup" and
+    "WorkGroupConfigurationUpdates" (only the settings given change; ResultConfigurationUpdates' Remove* and
+    RemoveBytesScannedCutoffPerQuery unset theirs), "BatchGetNamedQuery" (up to 50 IDs; an ID it cannot return is
+    listed in UnprocessedNamedQueryIds), "UpdateNamedQuery" (name, description and SQL; "The database or workgroup
+    cannot be updated"), "DeleteNamedQuery" and "DeleteWorkGroup" (RecursiveDeleteOption deletes the workgroup "even
+    if the workgroup contains any named queries").
+    """
+    from moto.athena.responses import AthenaResponse
+    from moto.core.exceptions import JsonRESTError
+
+    def invalid(message):
+        return JsonRESTError("InvalidRequestException", message)
+
+    def work_group(self, name):
+        found = self.athena_backend.work_groups.get(name)
+        if found is None:
+            raise invalid(f"WorkGroup {name} is not found.")
+        return found
+
+    def named_query(self, query_id):
+        found = self.athena_backend.named_queries.get(query_id)
+        if found is None:
+            raise invalid(f"NamedQuery {query_id} is not found.")
+        return found
+
+    def get_work_group(self):
+        work_group(self, self._get_param("WorkGroup"))
+        return json.dumps({"WorkGroup": self.athena_backend.get_work_group(self._get_param("WorkGroup"))})
+
+    def update_work_group(self):
+        found = work_group(self, self._get_param("WorkGroup"))
+        if self._get_param("Description") is not None:
+            found.description = self._get_param("Description")
+        if self._get_param("State") is not None:
+            found.state = self._get_param("State")
+        updates = dict(self._get_param("ConfigurationUpdates") or {})
+        configuration = found.configuration
+        results = configuration.setdefault("ResultConfiguration", {})
+        for field, value in (updates.pop("ResultConfigurationUpdates", None) or {}).items():
+            if field.startswith("Remove"):
+                if value:
+                    results.pop(field[len("Remove") :], None)
+            else:
+                results[field] = value
+        if updates.pop("RemoveBytesScannedCutoffPerQuery", False):
+            configuration.pop("BytesScannedCutoffPerQuery", None)
+        configuration.update(updates)
+        return "{}"
+
+    def delete_work_group(self):
+        name = self._get_param("WorkGroup")
+        holds_queries = any(query.workgroup.name == name for query in self.athena_backend.named_queries.values())
+        if holds_queries and not self._get_param("RecursiveDeleteOption"):
+            raise invalid(f"WorkGroup {name} is not empty: it holds saved queries; use RecursiveDeleteOption.")
+        self.athena_backend.named_queries = {
+            key: query for key, query in self.athena_backend.named_queries.items() if query.workgroup.name != name
+        }
+        self.athena_backend.delete_work_group(name)
+        return "{}"
+
+    def batch_get_named_query(self):
+        found, unprocessed = [], []
+        for query_id in self._get_param("NamedQueryIds") or []:
+            query = self.athena_backend.named_queries.get(query_id)
+            if query is None:
+                unprocessed.append(
+                    {"NamedQueryId": query_id, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "not found"}
+                )
+                continue
+            found.append(
+                {
+                    "Name": query.name,
+                    "Description": query.description,
+                    "Database": query.database,
+                    "QueryString": query.query_string,
+                    "NamedQueryId": query.id,
+                    "WorkGroup": query.workgroup.name,
+                }
+            )
+        return json.dumps({"NamedQueries": found, "UnprocessedNamedQueryIds": unprocessed})
+
+    def update_named_query(self):
+        query = named_query(self, self._get_param("NamedQueryId"))
+        query.name = self._get_param("Name")
+        query.description = self._get_param("Description")
+        query.query_string = self._get_param("QueryString")
+        return "{}"
+
+    def delete_named_query(self):
+        named_query(self, self._get_param("NamedQueryId"))
+        del self.athena_backend.named_queries[self._get_param("NamedQueryId")]
+        return "{}"
+
+    for name, function in (
+        ("get_work_group", get_work_group),
+        ("update_work_group", update_work_group),
+        ("delete_work_group", delete_work_group),
+        ("batch_get_named_query", batch_get_named_query),
+        ("update_named_query", update_named_query),
+        ("delete_named_query", delete_named_query),
+    ):
+        setattr(AthenaResponse, name, function)
+
+
+def _patch_sts_assume_role_needs_the_role():
+    """AssumeRole of a role that does not exist fails with AccessDenied, as in AWS.
+
+    IAM User Guide, "Troubleshoot IAM roles" ("I can't assume a role"): the role must exist under the exact,
+    case-sensitive name in the ARN, and otherwise AWS STS answers AccessDenied ("User: <caller> is not
+    authorized to perform: sts:AssumeRole on resource: <role ARN>"), the same answer as for a role whose trust
+    policy leaves the caller out. Stock moto hands out credentials for any role ARN ("the role does not need to
+    exist"), which would hide whether a role the playbook creates is there yet. Trust policies are still not
+    evaluated: the IAM policy simulator proves them (tests/policy).
+    """
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+
+    original = TokenResponse.assume_role
+
+    def assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        parts = role_arn.split(":")
+        if len(parts) == 6 and parts[2] == "iam" and parts[4].isdigit():
+            roles = iam_backends[parts[4]][parts[1]].roles.values()
+            if not any(role.arn == role_arn for role in roles):
+                caller = self.backend.get_caller_identity(self.get_access_key(), self.region)[1]
+                raise AccessDeniedError(user_arn=caller, action=f"sts:AssumeRole on resource: {role_arn}")
+        return original(self)
+
+    TokenResponse.assume_role = assume_role
+
+
+def _patch_events_targets():
+    """EventBridge delivers whole events to SNS topics and to event buses of other accounts and Regions.
+
+    Amazon EventBridge User Guide: "Event bus targets in Amazon EventBridge" (an SNS topic is a target);
+    "Amazon EventBridge events" (a target receives the event's top-level fields, `account` among them);
+    "Sending and receiving events between AWS accounts in Amazon EventBridge" (the receiver's rules match
+    events "that come from the sender account": the event keeps its `account`, and "Rules that have an
+    event pattern containing an Account field do not match events sent from accounts that are not listed");
+    "Permissions for event buses in Amazon EventBridge" ("The default event bus in your AWS account only
+    allows events from one account" - others need the bus's resource policy); and the PutRule API Reference
+    (a DISABLED rule matches no event).
+    Stock moto 5.2.5 raises NotImplementedError for an SNS target (PutEvents answers 500), puts a forwarded
+    event again as a new one of the receiving account (new id and time, no resources), ignores the receiving
+    bus's policy, leaves `account` out of what a target receives, and sends to disabled rules' targets.
+    Here a forwarded event arrives unchanged; from another account only when the bus's policy has an Allow of
+    events:PutEvents for a principal of that account (its ID, root, an ARN in it) or "*". Conditions are not
+    evaluated: the IAM policy simulator proves them (tests/policy).
+    """
+    import copy
+
+    from moto.core.utils import iso_8601_datetime_without_milliseconds
+    from moto.core.utils import utcfromtimestamp
+    from moto.events import models as events_models
+    from moto.events.utils import EventTemplateParser
+    from moto.sns.models import sns_backends
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"version": "0",', '"version": "0", "account": "<account>",'
+        )
+    send_to_targets = events_models.Rule.send_to_targets
+
+    def arn_parts(arn):
+        parts = arn.split(":", 5)
+        return {"service": parts[2], "region": parts[3], "account": parts[4], "resource": parts[5]}
+
+    def as_list(value):
+        return value if isinstance(value, list) else [value]
+
+    def allows(bus, account_id):
+        for item in json.loads(bus.policy or "{}").get("Statement", []):
+            actions = as_list(item.get("Action", []))
+            if item.get("Effect") != "Allow" or not {"events:PutEvents", "events:*", "*"} & set(actions):
+                continue
+            principal = item.get("Principal")
+            principals = ["*"] if principal == "*" else as_list((principal or {}).get("AWS", []))
+            if any(p == "*" or p == account_id or p.split(":")[4:5] == [account_id] for p in principals):
+                return True
+        return False
+
+    def to_bus(event, target_arn):
+        arn = arn_parts(target_arn)
+        backend = events_models.events_backends[arn["account"]][arn["region"]]
+        bus = backend.event_buses.get(arn["resource"].split("/", 1)[1])
+        if bus is None or (event["account"] != arn["account"] and not allows(bus, event["account"])):
+            return
+        for rule in list(bus.rules.values()):
+            rule.send_to_targets(copy.deepcopy(event))
+
+    def to_topic(event, target_arn):
+        arn = arn_parts(target_arn)
+        message = dict(event)
+        message["time"] = iso_8601_datetime_without_milliseconds(utcfromtimestamp(float(event["time"])))
+        message.pop("ingestion-time", None)
+        sns_backends[arn["account"]][arn["region"]].publish(json.dumps(message), arn=target_arn)
+
+    def delivered(event, target):
+        if target.get("InputTransformer"):
+            transformer = target["InputTransformer"]
+            return EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=event,
+            )
+        return copy.deepcopy(event)
+
+    def routed(self, original_event, transform_input=True):
+        if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
+            return
+        others = []
+        for target in self.targets:
+            arn = arn_parts(target["Arn"])
+            if arn["service"] == "sns":
+                to_topic(delivered(original_event, target), target["Arn"])
+            elif arn["service"] == "events" and arn["resource"].startswith("event-bus/"):
+                to_bus(copy.deepcopy(original_event), target["Arn"])
+            else:
+                others.append(target)
+        if others:
+            view = copy.copy(self)
+            view.targets = others
+            send_to_targets(view, original_event, transform_input)
+
+    events_models.Rule.send_to_targets = routed
+
+
 def patch_moto():
     _patch_iam_cost_per_account()
     _patch_logs_metric_filters()
@@ -771,6 +1007,9 @@ def patch_moto():
     _patch_config_delivery_channel_object_lock()
     _patch_cloudtrail_list_public_keys()
     _patch_s3_lifecycle_object_size_filters()
+    _patch_events_targets()
+    _patch_athena_workgroups_and_named_queries()
+    _patch_sts_assume_role_needs_the_role()
 
 
 def main(argv=None):

@@ -18,6 +18,8 @@ short_description: Writes play and task start times and task results as JSON lin
 description:
   - Appends one JSON line per play start, task start and task result to the file named by the environment
     variable E(TRAILGUARD_BENCH_TIMELINE). Does nothing when it is not set.
+  - A result says how many times the task's action ran for its host (each loop item that was not skipped, each
+    C(until) attempt).
 requirements:
   - enabled in the configuration (ANSIBLE_CALLBACKS_ENABLED)
 """
@@ -27,6 +29,16 @@ import os
 import time
 
 from ansible.plugins.callback import CallbackBase
+
+
+def _runs(outcome, status):
+    """How many times the task's action ran: once, once per loop item not skipped, once per `until` attempt."""
+    if status == "skipped" or outcome.get("skipped"):
+        return 0
+    items = outcome.get("results")
+    if isinstance(items, list):
+        return sum(_runs(item, "ok") for item in items if isinstance(item, dict))
+    return int(outcome.get("attempts", 1) or 1)
 
 
 class CallbackModule(CallbackBase):
@@ -60,9 +72,10 @@ class CallbackModule(CallbackBase):
         self.v2_playbook_on_task_start(task, False)
 
     def _result(self, result, status):
-        changed = bool(result._result.get("changed", False))  # pylint: disable=protected-access
+        outcome = result._result  # pylint: disable=protected-access
+        changed = bool(outcome.get("changed", False))
         host = result._host.get_name()  # pylint: disable=protected-access
-        self._write(event="result", status=status, host=host, changed=changed)
+        self._write(event="result", status=status, host=host, changed=changed, runs=_runs(outcome, status))
 
     def v2_runner_on_ok(self, result):
         self._result(result, "ok")

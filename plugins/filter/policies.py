@@ -32,4 +32,13 @@ class FilterModule:
             "config_bucket_statements": policies.config_bucket_statements,
             "config_kms_key_statements": policies.config_kms_key_statements,
             "config_recorder_delivery_policy": policies.config_recorder_delivery_policy,
+            "deploy_role_trust": policies.deploy_role_trust,
+            "scp_protect_roles": policies.scp_protect_roles,
+            "runner_policy": policies.runner_policy,
+            "tamper_alerts_bus_policy": policies.tamper_alerts_bus_policy,
+            "event_bus_forwarder_policy": policies.event_bus_forwarder_policy,
+            "athena_results_bucket_policy": policies.athena_results_bucket_policy,
+            "athena_results_key_policy": policies.athena_results_key_policy,
+            "athena_reader_trust": policies.athena_reader_trust,
+            "athena_reader_policy": policies.athena_reader_policy,
         }

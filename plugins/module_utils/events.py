@@ -3,8 +3,8 @@
 # Copyright: Contributors to the trailguard.cloudtrail collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Thin wrappers around the EventBridge rule and target API, in the style of
-amazon.aws's iam.py.
+"""Thin wrappers around the EventBridge rule, target and event bus policy API, in
+the style of amazon.aws's iam.py.
 
 Every wrapper retries throttling and turns any other botocore error into
 AnsibleEventBridgeError("Failed to <verb noun>"), so a module needs exactly one
@@ -89,4 +89,26 @@ def remove_targets(client, event_bus_name, rule_name, target_ids):
 @events_retry
 def delete_rule(client, event_bus_name, rule_name):
     client.delete_rule(EventBusName=event_bus_name, Name=rule_name)
+    return True
+
+
+@EventBridgeErrorHandler.list_error_handler("describe event bus")
+@events_retry
+def describe_event_bus(client, event_bus_name):
+    """The event bus (DescribeEventBus), its Policy a JSON string when it has one; None when it does not exist."""
+    return client.describe_event_bus(Name=event_bus_name)
+
+
+@EventBridgeErrorHandler.common_error_handler("put event bus policy")
+@events_retry
+def put_event_bus_policy(client, event_bus_name, policy):
+    """PutPermission with a whole policy document (a JSON string)."""
+    client.put_permission(EventBusName=event_bus_name, Policy=policy)
+    return True
+
+
+@EventBridgeErrorHandler.deletion_error_handler("remove event bus policy statement")
+@events_retry
+def remove_permission(client, event_bus_name, statement_id):
+    client.remove_permission(EventBusName=event_bus_name, StatementId=statement_id)
     return True

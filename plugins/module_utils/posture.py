@@ -20,9 +20,11 @@ Three layers, so that each can be tested on its own:
 
 A check result is a dict: id, group, title, status, detail, controls (the CIS
 AWS Foundations and AWS Foundational Security Best Practices controls it
-serves), account_id and resource. Status is one of STATUSES; only FAIL is red.
+serves), account_id and resource. Status is one of STATUSES; only FAIL is red,
+WARN is amber: a weaker set-up than Trailguard can make, by choice.
 """
 
+import fnmatch
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -34,6 +36,8 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail i
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import find_trail
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.glue import AnsibleGlueError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.glue import get_table as glue_get_table
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_accounts_for_parent
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
     list_organizational_units_for_parent,
@@ -45,12 +49,14 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import ge
 
 PASS = "pass"
 FAIL = "fail"
+# Works as configured, but weaker than an option would make it (the report says which): amber, never red.
+WARN = "warn"
 # Compliant only after a step Trailguard cannot take (true S3 MFA Delete needs the root user): never red.
 MANUAL = "manual"
 NOT_CONFIGURED = "not_configured"
 NOT_APPLICABLE = "not_applicable"
 # Worst first: a matrix cell shows the worst status of the checks it holds.
-STATUSES = (FAIL, MANUAL, PASS, NOT_CONFIGURED, NOT_APPLICABLE)
+STATUSES = (FAIL, WARN, MANUAL, PASS, NOT_CONFIGURED, NOT_APPLICABLE)
 
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 
@@ -132,6 +138,11 @@ CHECKS = {
         "True S3 MFA Delete (versioning setting)",
         cis(("2.1.3", "v1.4"), ("2.1.2", "v2.0-v5.0"), ("3.1.2", "v6.0-v7.0")) + ["FSBP S3.20"],
     ),
+    "bucket.exempt_principals": (
+        "bucket",
+        "Only a dedicated deploy role is exempt from the MFA statement (not the broad role)",
+        [],
+    ),
     "kms_key.exists": ("kms_key", "Trail KMS key exists and is enabled", ["FSBP KMS.3"]),
     "kms_key.rotation": (
         "kms_key",
@@ -145,6 +156,7 @@ CHECKS = {
         "CloudWatch alarms present, fed by metric filters on the trail's log group",
         cis(("4.1-4.15", "v1.4-v5.0"), ("5.1-5.15", "v6.0-v7.0")),
     ),
+    "alarms.tamper_rule": ("alarms", "EventBridge tamper rule present, enabled and delivering to its target", []),
     "account.org_trail": (
         "account",
         "Covered by the organization trail",
@@ -152,6 +164,7 @@ CHECKS = {
     ),
     "account.legacy_trails": ("account", "No legacy account-level trails", []),
     "account.scp_coverage": ("account", "Both SCPs apply (attached to the account or an ancestor)", []),
+    "athena.accounts": ("athena", "The Athena table's accounts match the organization", []),
 }
 
 # The matrix: one row per account, these columns. An account column holds that account's check;
@@ -165,6 +178,7 @@ COLUMNS = (
     ("kms_key", "KMS key"),
     ("scps", "SCPs"),
     ("alarms", "Alarms"),
+    ("athena", "Athena table"),
 )
 # The account whose row shows each group: "management" or "log_archive".
 GROUP_OWNERS = {
@@ -173,6 +187,7 @@ GROUP_OWNERS = {
     "alarms": "management",
     "bucket": "log_archive",
     "kms_key": "log_archive",
+    "athena": "log_archive",
 }
 
 
@@ -293,6 +308,20 @@ def describe_metric_filters(client, log_group_name):
     return paginator.paginate(logGroupName=log_group_name).build_full_result()["metricFilters"]
 
 
+@PostureErrorHandler.list_error_handler("describe rule")
+@posture_retry
+def describe_rule(client, name):
+    """The EventBridge rule on the default bus, or None."""
+    return client.describe_rule(Name=name)
+
+
+@PostureErrorHandler.list_error_handler("list targets by rule", [])
+@posture_retry
+def list_rule_targets(client, name):
+    paginator = client.get_paginator("list_targets_by_rule")
+    return paginator.paginate(Rule=name).build_full_result()["Targets"]
+
+
 # ---------------------------------------------------------------- sessions and readers
 
 
@@ -388,6 +417,12 @@ def read_alarms(cloudwatch_client, logs_client, names, log_group_name):
     alarms = {alarm["AlarmName"]: alarm for alarm in describe_alarms(cloudwatch_client, list(names))} if names else {}
     filters = describe_metric_filters(logs_client, log_group_name) if names and log_group_name else []
     return {"alarms": alarms, "metric_filters": filters}
+
+
+def read_tamper_rule(client, name):
+    """The rule (None when missing) and its targets' ARNs: one DescribeRule, one ListTargetsByRule."""
+    rule = describe_rule(client, name)
+    return {"rule": rule, "targets": [target["Arn"] for target in list_rule_targets(client, name)] if rule else []}
 
 
 # ---------------------------------------------------------------- pure checks: helpers
@@ -777,6 +812,47 @@ def bucket_checks(state, expected, account_id, key_ids=(), trail_arn=None, organ
     return results
 
 
+def exemption_checks(state, broad_role_arn, account_id, bucket_name, partition="aws"):
+    """Who is exempt from the bucket policy's MFA statement: amber when the broad role is.
+
+    broad_role_arn: the role the playbook assumes in the log-archive account by default (OrganizationAccountAccessRole
+    or trailguard_assume_role_name), which every principal of the management account allowed to assume it can use.
+    The guardrail SCPs exempt the same principals (the playbook builds both from one list). Nothing when the
+    bucket does not exist: bucket_checks reports that.
+    """
+    if not state.get("exists"):
+        return []
+    results = _Results(account_id, f"arn:{partition}:s3:::{bucket_name}")
+    statement = next(
+        (s for s in _statements(state.get("policy")) if s.get("Sid") == "TrailguardDenyDeletesWithoutMFA"), None
+    )
+    if statement is None:
+        results.add("bucket.exempt_principals", NOT_CONFIGURED, "the bucket policy has no MFA statement")
+        return results
+    exempt = sorted(
+        arn
+        for key, value in ((statement.get("Condition") or {}).get("ArnNotLike") or {}).items()
+        if key.lower() == "aws:principalarn"
+        for arn in _as_list(value)
+    )
+    # ArnNotLike matches * and ? as wildcards, as fnmatchcase does.
+    if any(fnmatch.fnmatchcase(broad_role_arn, arn) for arn in exempt):
+        results.add(
+            "bucket.exempt_principals",
+            WARN,
+            f"{broad_role_arn} is exempt: every principal of the management account that may assume it can delete "
+            "logs and change the bucket's policy and retention without MFA. Set trailguard_deploy_role_name for a "
+            "dedicated deploy role that only named principals may assume (two runs switch over to it).",
+        )
+    else:
+        results.add(
+            "bucket.exempt_principals",
+            PASS,
+            f"exempt: {', '.join(exempt)}; not the broad role {broad_role_arn}" if exempt else "no principal is exempt",
+        )
+    return results
+
+
 # ---------------------------------------------------------------- pure checks: key, SCPs, alarms
 
 
@@ -879,6 +955,38 @@ def alarm_checks(names, state, log_group_arn, account_id):
     return results
 
 
+def tamper_rule_checks(expected, states):
+    """One check per expected tamper rule: it exists, is enabled and delivers to its target.
+
+    expected: [{name, account_id, where (a label such as "management account, us-east-1"), target_arn}]
+    states:   read_tamper_rule's answers, in the same order
+    """
+    results = []
+    for rule, state in zip(expected, states):
+        found = state.get("rule")
+        if found is None:
+            status, detail = FAIL, f"there is no rule {rule['name']} in the {rule['where']}"
+        elif found.get("State") == "DISABLED":
+            status, detail = FAIL, "the rule is disabled: it matches no event"
+        elif rule["target_arn"] not in state.get("targets", []):
+            targets = ", ".join(state.get("targets", [])) or "nothing"
+            status, detail = FAIL, f"the rule delivers to {targets}, not to {rule['target_arn']}"
+        else:
+            status, detail = PASS, f"enabled, delivers to {rule['target_arn']}"
+        results.append(
+            check(
+                "alarms.tamper_rule",
+                status,
+                detail,
+                rule["account_id"],
+                found.get("Arn") if found else rule["name"],
+                check_id=f"alarms.tamper_rule.{rule['account_id']}.{rule['name']}",
+                title=f"Tamper rule {rule['name']} ({rule['where']})",
+            )
+        )
+    return results
+
+
 # ---------------------------------------------------------------- pure checks: every account
 
 
@@ -962,7 +1070,7 @@ def worst(statuses):
     return next((status for status in STATUSES if status in statuses), NOT_APPLICABLE)
 
 
-LABELS = {PASS: "ok", FAIL: "fail", MANUAL: "manual", NOT_CONFIGURED: "off", NOT_APPLICABLE: "n/a"}
+LABELS = {PASS: "ok", FAIL: "fail", WARN: "warn", MANUAL: "manual", NOT_CONFIGURED: "off", NOT_APPLICABLE: "n/a"}
 
 
 def _cell(column, checks):
@@ -972,7 +1080,7 @@ def _cell(column, checks):
     status = worst(item["status"] for item in checks)
     passed = sum(1 for item in checks if item["status"] == PASS)
     # Out of the checks that apply: a setting left off is not counted against the cell.
-    counted = sum(1 for item in checks if item["status"] in (PASS, FAIL, MANUAL))
+    counted = sum(1 for item in checks if item["status"] in (PASS, FAIL, WARN, MANUAL))
     return {
         "column": column,
         "status": status,
@@ -991,9 +1099,7 @@ def _summary_lines(summary, checks, names, max_lines):
     ]
     if summary["accounts_not_in_inventory"]:
         lines.append(f"Not in the inventory, so not checked: {', '.join(summary['accounts_not_in_inventory'])}")
-    notable = [item for item in checks if item["status"] == FAIL] + [
-        item for item in checks if item["status"] == MANUAL
-    ]
+    notable = [item for status in (FAIL, WARN, MANUAL) for item in checks if item["status"] == status]
     for item in notable[:max_lines]:
         where = f"{names.get(item['account_id'], item['account_id'])} ({item['account_id']})"
         lines.append(f"{item['status'].upper()} {where} - {item['title']}: {item['detail']}")
@@ -1067,3 +1173,47 @@ def build_report(organization, accounts, org_checks, per_account, tree, generate
         "accounts": rows,
         "checks": checks,
     }
+
+
+# ---------------------------------------------------------------- the Athena table over the logs
+
+
+def read_athena_table(client, database, name):
+    """The Glue table (GetTable's Table), or {} when it (or its database) does not exist."""
+    try:
+        return glue_get_table(client, database, name) or {}
+    except AnsibleGlueError as e:
+        raise AnsiblePostureError(message=e.message, exception=e.exception) from e
+
+
+def athena_checks(table, expected, tree, account_id):
+    """Whether the table's account projection lists every active account of the organization.
+
+    expected: {database, name}, or None when Athena is off. An account missing from the enum is red: Athena never
+    reads its logs. Accounts no longer active may stay listed (their logs are still in the bucket).
+    """
+    resource = f"{expected['database']}.{expected['name']}" if expected else None
+    if not expected:
+        return [check("athena.accounts", NOT_CONFIGURED, "Athena is off (trailguard_athena)", account_id)]
+    if not table:
+        return [check("athena.accounts", FAIL, f"The table {resource} does not exist", account_id, resource)]
+    values = (table.get("Parameters") or {}).get("projection.account.values", "")
+    listed = values.split(",") if values else []
+    active = sorted(key for key, info in tree["accounts"].items() if info["status"] == "ACTIVE")
+    missing = sorted(set(active) - set(listed))
+    spaced = [value for value in listed if value != value.strip()]
+    if missing or spaced:
+        detail = "; ".join(
+            part
+            for part in (
+                f"not in the table, so their logs are never read: {', '.join(missing)} (run the playbook)" if missing else "",
+                f"values with spaces, which Athena matches to nothing: {spaced}" if spaced else "",
+            )
+            if part
+        )
+        return [check("athena.accounts", FAIL, detail, account_id, resource)]
+    former = sorted(set(listed) - set(active))
+    detail = f"All {len(active)} active accounts are in the table"
+    if former:
+        detail += f"; also listed, no longer active: {', '.join(former)}"
+    return [check("athena.accounts", PASS, detail, account_id, resource)]

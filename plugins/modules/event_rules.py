@@ -23,6 +23,10 @@ description:
   - Event patterns and target inputs are compared as data, not as strings.
   - Targets can be in other accounts, such as an event bus that another account's policy opens to this one; give
     such a target the role EventBridge assumes to deliver to it (O(rules[].targets[].role_arn)).
+  - With O(policy_statements) it also manages the statements of the event bus's resource policy that it owns (those
+    whose Sid starts with O(policy_sid_prefix)), such as the statement that lets another account forward events to
+    this bus. The policy's other statements are kept; the policy is read with one C(DescribeEventBus) and compared as
+    data, not as text.
 author:
   - Trailguard maintainers (@trailguard)
 options:
@@ -146,14 +150,32 @@ options:
       - B(Defaults to V(false)), so that only the rules in O(remove) are ever deleted.
     type: bool
     default: false
+  policy_statements:
+    description:
+      - The statements of the event bus's resource policy that this module owns, each a policy statement with a
+        C(Sid) that starts with O(policy_sid_prefix) (1 to 64 letters, digits, V(-) and V(_)).
+      - They replace the owned statements of the policy; statements whose Sid does not start with
+        O(policy_sid_prefix) are kept as they are. V([]) removes the owned statements.
+      - Not set leaves the policy alone, unread.
+    type: list
+    elements: dict
+  policy_sid_prefix:
+    description:
+      - The start of the Sid of every event bus policy statement this module owns.
+    type: str
+    default: Trailguard
 notes:
   - In check mode an event bus that does not exist yet has no rules, so every rule is reported as created. Outside
     check mode a missing event bus is an error, raised before anything is changed.
   - Target settings the module does not set (ECS, Batch, Kinesis, SQS FIFO, HTTP parameters ...) are not compared;
     a target that is put is put without them. Rule tags are not managed.
   - Permissions - C(events:ListRules) (on every resource, as it has no resource type), and C(events:ListTargetsByRule),
-    C(events:PutRule), C(events:PutTargets), C(events:RemoveTargets) and C(events:DeleteRule) on the rules; and
-    C(iam:PassRole) for a target's role.
+    C(events:PutRule), C(events:PutTargets), C(events:RemoveTargets) and C(events:DeleteRule) on the rules;
+    C(iam:PassRole) for a target's role; and with O(policy_statements), C(events:DescribeEventBus),
+    C(events:PutPermission) and C(events:RemovePermission) on the event bus.
+  - The bus policy is written with C(PutPermission) and its C(Policy) parameter (the whole policy, with the owned
+    statements and the others kept), after each owned statement that is no longer wanted is removed with
+    C(RemovePermission).
 attributes:
   check_mode:
     support: full
@@ -199,6 +221,29 @@ EXAMPLES = r"""
           - id: security-bus
             arn: arn:aws:events:us-east-1:222222222222:event-bus/default
             role_arn: arn:aws:iam::111111111111:role/acme-forward-events
+
+- name: Rules that match events forwarded from the log-archive account, and the bus policy that lets it forward them
+  trailguard.cloudtrail.event_rules:
+    name_prefix: acme-
+    rules:
+      - name: acme-log-bucket-tampering
+        event_pattern:
+          source: [aws.s3]
+          account: ["111111111111", "222222222222"]
+          detail:
+            eventName: [PutBucketPolicy, DeleteBucketPolicy]
+            requestParameters:
+              bucketName: [acme-cloudtrail]
+        targets:
+          - id: alarm-topic
+            arn: arn:aws:sns:us-east-1:111111111111:acme-security-alarms
+    policy_statements:
+      - Sid: TrailguardTamperAlertsFromLogArchive
+        Effect: Allow
+        Principal:
+          AWS: arn:aws:iam::222222222222:root
+        Action: events:PutEvents
+        Resource: arn:aws:events:us-east-1:111111111111:event-bus/default
 
 - name: Keep exactly these rules under the prefix, deleting any other acme-forward-* rule
   trailguard.cloudtrail.event_rules:
@@ -247,18 +292,28 @@ removed:
   type: list
   elements: str
   sample: ["acme-log-bucket-tampering"]
+policy:
+  description: The event bus's resource policy after the change (in check mode, as it would be); null when it has none.
+  returned: when O(policy_statements) is set
+  type: dict
+  sample: {"Version": "2012-10-17", "Statement": [{"Sid": "TrailguardTamperAlertsFromLogArchive", "Effect": "Allow"}]}
 """
 
 import json
 import re
 
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import AnsibleEventBridgeError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import delete_rule
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import describe_event_bus
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import events_retry
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import list_rules
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import list_targets_by_rule
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import put_event_bus_policy
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import put_rule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import put_targets
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import remove_permission
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import remove_targets
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 
@@ -269,6 +324,11 @@ MAX_DESCRIPTION_LENGTH = 512
 # "Targets per rule: 5", not adjustable (Amazon EventBridge quotas).
 MAX_TARGETS = 5
 INPUT_OPTIONS = ("input", "input_path", "input_transformer")
+# Event bus policy statement IDs (EventBridge API Reference, PutPermission: StatementId).
+SID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+POLICY_VERSION = "2012-10-17"
+# The key of the bus policy in the diff: a rule name cannot contain a space.
+POLICY_DIFF_KEY = "event bus policy"
 
 
 # ---------------------------------------------------------------- validation (pure)
@@ -322,6 +382,27 @@ def validate_rule(index, rule, prefix):
     return None
 
 
+def validate_policy_statements(statements, sid_prefix):
+    """The first problem of policy_statements, or None."""
+    if not SID_RE.match(sid_prefix):
+        return "policy_sid_prefix must be 1 to 64 letters, digits, '-' and '_'"
+    seen = set()
+    for index, item in enumerate(statements or []):
+        sid = item.get("Sid")
+        where = f"policy_statements[{index}]"
+        if not isinstance(sid, str) or not SID_RE.match(sid):
+            return f"{where}: Sid must be 1 to 64 letters, digits, '-' and '_', got {sid!r}"
+        if not sid.startswith(sid_prefix):
+            return f"{where} ({sid}): Sid must start with policy_sid_prefix ({sid_prefix}), which marks what this module owns"
+        if sid in seen:
+            return f"{where} ({sid}): the Sid is in policy_statements twice"
+        seen.add(sid)
+        missing = [key for key in ("Effect", "Principal", "Action", "Resource") if key not in item]
+        if missing:
+            return f"{where} ({sid}): a statement needs {', '.join(missing)}"
+    return None
+
+
 def validate_params(params):
     """The first problem of the options that needs no AWS call, or None."""
     prefix = params["name_prefix"]
@@ -342,7 +423,7 @@ def validate_params(params):
             return f"remove[{index}] ({name}): only names that start with name_prefix ({prefix}) can be removed"
         if name in seen:
             return f"remove[{index}] ({name}): the name is also in rules"
-    return None
+    return validate_policy_statements(params["policy_statements"], params["policy_sid_prefix"])
 
 
 # ---------------------------------------------------------------- wanted and current states (pure)
@@ -523,6 +604,62 @@ def without_arn(state):
     return {key: value for key, value in state.items() if key != "arn"}
 
 
+# ---------------------------------------------------------------- the event bus policy
+
+
+def policy_statements_of(policy):
+    statements = (policy or {}).get("Statement") or []
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def owned(item, sid_prefix):
+    return str(item.get("Sid", "")).startswith(sid_prefix)
+
+
+def wanted_policy(current, statements, sid_prefix):
+    """The policy as it must be: `statements`, then every statement of `current` this module does not own; None
+    when that is no statement at all."""
+    kept = [item for item in policy_statements_of(current) if not owned(item, sid_prefix)]
+    merged = list(statements) + kept
+    return {"Version": POLICY_VERSION, "Statement": merged} if merged else None
+
+
+def policies_differ(current, wanted):
+    if current is None or wanted is None:
+        return current != wanted
+    return compare_policies(current, wanted)
+
+
+def ensure_bus_policy(client, event_bus_name, current, statements, sid_prefix, check_mode):
+    """Make the owned statements of the bus policy `statements`; return (changed, the policy after).
+
+    Owned statements no longer wanted are removed one by one (RemovePermission), then the whole policy is put
+    (PutPermission's Policy), so that the result is the same whether PutPermission replaces the policy or merges
+    statements by Sid.
+    """
+    wanted = wanted_policy(current, statements, sid_prefix)
+    if not policies_differ(current, wanted):
+        return False, current
+    wanted_sids = {item["Sid"] for item in statements}
+    stale = sorted(
+        item["Sid"]
+        for item in policy_statements_of(current)
+        if owned(item, sid_prefix) and item["Sid"] not in wanted_sids
+    )
+    if not check_mode:
+        for sid in stale:
+            remove_permission(client, event_bus_name, sid)
+        if statements:
+            put_event_bus_policy(client, event_bus_name, json.dumps(wanted, separators=(",", ":")))
+    return True, wanted
+
+
+def read_bus_policy(client, event_bus_name):
+    """The bus's policy as a dict, or None: it has none, or (check mode) the bus does not exist."""
+    bus = describe_event_bus(client, event_bus_name) or {}
+    return json.loads(bus["Policy"]) if bus.get("Policy") else None
+
+
 def main():
     target_spec = dict(
         id=dict(type="str", required=True),
@@ -563,6 +700,8 @@ def main():
         rules=dict(type="list", elements="dict", options=rule_spec, default=[]),
         remove=dict(type="list", elements="str", default=[]),
         purge=dict(type="bool", default=False),
+        policy_statements=dict(type="list", elements="dict"),
+        policy_sid_prefix=dict(type="str", default="Trailguard"),
     )
     module = TrailguardAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -573,7 +712,8 @@ def main():
     bus = params["event_bus_name"]
     wanted = {rule["name"]: wanted_rule(rule) for rule in params["rules"]}
     client = module.client("events", retry_decorator=events_retry)
-    changed, before, after, rules = False, {}, {}, []
+    changed, before, after, rules, policy = False, {}, {}, [], None
+    manage_policy = params["policy_statements"] is not None
     try:
         # Every read before any write, so that a missing bus changes nothing.
         found = list_rules(client, bus, params["name_prefix"])
@@ -582,6 +722,7 @@ def main():
         found = found or []
         removed = unwanted_names(found, wanted, params["remove"], params["purge"])
         current = read_current(client, bus, found, set(wanted) | set(removed))
+        current_policy = read_bus_policy(client, bus) if manage_policy else None
         for name, state in wanted.items():
             rule_changed, new, arn = ensure_rule(client, bus, current.get(name), state, module.check_mode)
             rules.append(dict(new, arn=arn))
@@ -593,10 +734,25 @@ def main():
         for name in removed:
             ensure_absent(client, bus, current[name], module.check_mode)
             before[name] = without_arn(current[name])
+        if manage_policy:
+            policy_changed, policy = ensure_bus_policy(
+                client,
+                bus,
+                current_policy,
+                params["policy_statements"],
+                params["policy_sid_prefix"],
+                module.check_mode,
+            )
+            if policy_changed:
+                changed = True
+                before[POLICY_DIFF_KEY] = current_policy
+                after[POLICY_DIFF_KEY] = policy
     except AnsibleEventBridgeError as e:
         module.fail_json_aws_error(e)
 
     result = dict(changed=changed or bool(removed), rules=rules, removed=removed)
+    if manage_policy:
+        result["policy"] = policy
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = dict(before=before, after=after)
     module.exit_json(**result)

@@ -19,10 +19,15 @@ description:
   - "The log bucket, in the log-archive account: the Trailguard policy statements with their confused-deputy
     conditions (C(aws:SourceArn) is the trail), a statement that denies requests without TLS, SSE-KMS with the trail
     key, versioning, Block Public Access, the lifecycle rule, server access logging and Object Lock. True S3 MFA
-    Delete can only be turned on by the account's root user, so it is reported as V(manual), never as a failure."
+    Delete can only be turned on by the account's root user, so it is reported as V(manual), never as a failure.
+    Who the policy's MFA statement exempts - V(warn) (amber) when it is the broad role the playbook assumes by
+    default (O(log_archive_account.role_name), else O(assume_role_name)), which every principal of the management
+    account allowed to assume it can use, rather than a dedicated deploy role (C(trailguard_deploy_role_name))."
   - "The trail key, in the log-archive account: enabled, rotation, and the Trailguard policy statements."
   - The guardrail SCPs and their targets, and the expected CloudWatch alarms (each fed by a metric filter on the
     trail's log group).
+  - The EventBridge tamper rules of O(tamper_rules), in the management and log-archive accounts - each present,
+    enabled and delivering to the alarm topic or to the management account's default event bus (two calls a rule).
   - "For every account in O(accounts): covered by the organization trail (an ACTIVE member, and the trail is
     usable), no legacy account-level trails, and both SCPs attached to the account or one of its OUs or the root."
   - The legacy trails are found as M(trailguard.cloudtrail.account_trails) finds them, with the same search (one
@@ -33,7 +38,8 @@ description:
   - "Cost: a fixed number of calls for the organization, the trail, the bucket, the key, the SCPs and the alarms;
     two Organizations listings per OU; and per account one AssumeRole and one ListTrails, plus three reads per
     legacy trail."
-  - Read only. Statuses are V(pass), V(fail), V(manual), V(not_configured) and V(not_applicable); only V(fail) is red.
+  - Read only. Statuses are V(pass), V(fail), V(warn), V(manual), V(not_configured) and V(not_applicable); only
+    V(fail) is red, V(warn) is amber.
 author:
   - Trailguard maintainers (@trailguard)
 options:
@@ -179,6 +185,53 @@ options:
     type: list
     elements: str
     default: []
+  tamper_rules:
+    description:
+      - The EventBridge tamper rules that must exist on the default event bus, be enabled and deliver to their target;
+        one check each, in the C(alarms) group.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The rule's name.
+        type: str
+        required: true
+      account:
+        description: The account the rule is in.
+        type: str
+        choices: [management, log_archive]
+        default: management
+      region:
+        description: The rule's region; by default the module's.
+        type: str
+      target:
+        description:
+          - What the rule must deliver to - V(alarm_topic), the SNS topic O(alarm_topic_name) of the management account,
+            or V(management_event_bus), the management account's default event bus; both in the module's region.
+        type: str
+        choices: [alarm_topic, management_event_bus]
+        default: alarm_topic
+  alarm_topic_name:
+    description:
+      - The name of the alarm topic in the management account, which the O(tamper_rules) that target V(alarm_topic)
+        must notify.
+    type: str
+  athena_table:
+    description:
+      - The Athena table over the organization's logs, in the log-archive account (the athena role's). Its account
+        projection (C(projection.account.values)) must list every active account of the organization.
+      - Not set, Athena counts as not configured and the check is V(not_configured).
+    type: dict
+    suboptions:
+      database:
+        description: The Glue database.
+        type: str
+        required: true
+      name:
+        description: The table.
+        type: str
+        required: true
   accounts:
     description:
       - The accounts to check one by one, usually every host of the inventory.
@@ -299,19 +352,21 @@ report:
         log_archive_account_id: "222222222222"
     summary:
       description:
-        - The number of checks per status (C(pass), C(fail), C(manual), C(not_configured), C(not_applicable)) and in
-          all (C(checks)); C(status), C(fail) when any check failed, else C(pass); C(accounts), C(accounts_covered)
+        - The number of checks per status (C(pass), C(fail), C(warn), C(manual), C(not_configured),
+          C(not_applicable)) and in all (C(checks)); C(status), C(fail) when any check failed, else C(pass);
+          C(accounts), C(accounts_covered)
           (by the organization trail) and C(accounts_failing); and C(accounts_not_in_inventory), the organization's
           ACTIVE accounts that O(accounts) does not list.
       type: dict
-      sample: {"status": "pass", "checks": 46, "pass": 40, "fail": 0, "manual": 1, "not_configured": 4,
+      sample: {"status": "pass", "checks": 47, "pass": 40, "fail": 0, "warn": 1, "manual": 1, "not_configured": 4,
                "not_applicable": 1, "accounts": 5, "accounts_covered": 5, "accounts_failing": 0,
                "accounts_not_in_inventory": []}
     summary_lines:
-      description: A short text summary, then one line per failing and manual check (at most 20).
+      description: A short text summary, then one line per failing, warning and manual check (at most 20).
       type: list
       elements: str
-      sample: ["Trailguard posture: PASS - 46 checks: 0 fail, 1 manual, 40 pass, 4 not configured, 1 not applicable"]
+      sample:
+        - "Trailguard posture: PASS - 47 checks: 0 fail, 1 warn, 1 manual, 40 pass, 4 not configured, 1 not applicable"
     columns:
       description: The matrix's columns, C(id) and C(title); an C(account.*) column is a per-account check, the others
         are the trail, bucket, key, SCP and alarm checks shown in the row of the account that owns the resource.
@@ -356,13 +411,13 @@ report:
             C(scps.trailguard-protect-log-archive).
           type: str
         group:
-          description: C(trail), C(bucket), C(kms_key), C(scps), C(alarms) or C(account).
+          description: C(trail), C(bucket), C(kms_key), C(scps), C(alarms), C(athena) or C(account).
           type: str
         title:
           description: What is checked.
           type: str
         status:
-          description: C(pass), C(fail), C(manual), C(not_configured) or C(not_applicable).
+          description: C(pass), C(fail), C(warn), C(manual), C(not_configured) or C(not_applicable).
           type: str
         detail:
           description: What was found, and for a failure what is wrong.
@@ -398,11 +453,16 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import AnsiblePostureError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import account_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import alarm_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import tamper_rule_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import athena_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import bucket_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import build_report
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import exemption_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import key_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import organization_trail_problem
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_alarms
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_tamper_rule
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_athena_table
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_bucket
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_organization_tree
@@ -477,7 +537,30 @@ def validate(params):
     for option in ("glacier_transition_days", "expiration_days", "object_lock_days"):
         if (params["bucket"][option] or 0) < 0:
             errors.append(f"bucket.{option} must be a number of days, 0 or more, got {params['bucket'][option]}")
+    tamper_rules = params.get("tamper_rules") or []
+    if any(rule["target"] == "alarm_topic" for rule in tamper_rules) and not params.get("alarm_topic_name"):
+        errors.append("alarm_topic_name must name the alarm topic that tamper_rules with target alarm_topic notify")
     return first_error(*errors)
+
+
+def expected_tamper_rules(params, management_id, partition, region):
+    """The tamper_rules option with each rule's account ID, a label of where it is, and its target's ARN."""
+    targets = {
+        "alarm_topic": f"arn:{partition}:sns:{region}:{management_id}:{params.get('alarm_topic_name')}",
+        "management_event_bus": f"arn:{partition}:events:{region}:{management_id}:event-bus/default",
+    }
+    accounts = {"management": management_id, "log_archive": params["log_archive_account"]["account_id"]}
+    return [
+        {
+            "name": rule["name"],
+            "account": rule["account"],
+            "account_id": accounts[rule["account"]],
+            "region": rule["region"] or region,
+            "where": f"{rule['account'].replace('_', '-')} account, {rule['region'] or region}",
+            "target_arn": targets[rule["target"]],
+        }
+        for rule in params.get("tamper_rules") or []
+    ]
 
 
 def log_group_name(log_group_arn):
@@ -535,13 +618,33 @@ def posture(params, clients, sessions, caller, region, now):
     checks += bucket_checks(
         bucket_state, params["bucket"], log_archive["account_id"], key_ids, trail_arn, organization["Id"], partition
     )
+    # The role the report assumes there is the broad one the playbook assumes by default.
+    broad_role_arn = log_archive.get("role_arn") or (
+        f"arn:{partition}:iam::{log_archive['account_id']}:role/"
+        f"{log_archive.get('role_name') or params['assume_role_name']}"
+    )
+    checks += exemption_checks(
+        bucket_state, broad_role_arn, log_archive["account_id"], params["bucket"]["name"], partition
+    )
     checks += key_checks(key_state, params["kms_key"], log_archive["account_id"], trail_arn)
+    athena = params.get("athena_table")
+    table = read_athena_table(sessions.client(log_archive, "glue"), athena["database"], athena["name"]) if athena else {}
+    checks += athena_checks(table, athena, tree, log_archive["account_id"])
 
     targets_by_name = read_scp_targets(clients["organizations"], [scp["name"] for scp in params["scps"]])
     checks += scp_checks(params["scps"], targets_by_name, tree, management_id)
     log_group_arn = trail.get("CloudWatchLogsLogGroupArn")
     alarms = read_alarms(clients["cloudwatch"], clients["logs"], params["alarm_names"], log_group_name(log_group_arn))
     checks += alarm_checks(params["alarm_names"], alarms, log_group_arn, management_id)
+    tamper_rules = expected_tamper_rules(params, management_id, partition, region)
+    rule_accounts = {"management": {"account_id": management_id}, "log_archive": log_archive}
+    checks += tamper_rule_checks(
+        tamper_rules,
+        [
+            read_tamper_rule(sessions.client(rule_accounts[rule["account"]], "events", rule["region"]), rule["name"])
+            for rule in tamper_rules
+        ],
+    )
 
     accounts = with_roles(params["accounts"], management_id, log_archive)
 
@@ -621,6 +724,22 @@ def main():
             ),
         ),
         alarm_names=dict(type="list", elements="str", default=[]),
+        tamper_rules=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                name=dict(type="str", required=True),
+                account=dict(type="str", choices=["management", "log_archive"], default="management"),
+                region=dict(type="str"),
+                target=dict(type="str", choices=["alarm_topic", "management_event_bus"], default="alarm_topic"),
+            ),
+        ),
+        alarm_topic_name=dict(type="str"),
+        athena_table=dict(
+            type="dict",
+            options=dict(database=dict(type="str", required=True), name=dict(type="str", required=True)),
+        ),
         accounts=dict(
             type="list",
             elements="dict",

@@ -31,35 +31,47 @@ TRAIL_TAMPERING_ACTIONS = [
     "cloudtrail:UpdateTrail",
 ]
 
-# S3 actions that change or delete the log bucket or its objects: seed 002's list, less
-# s3:DeleteBucketOwnershipControls (not an IAM action: s3:PutBucketOwnershipControls covers it),
-# s3:DeleteJobTagging (acts on Batch jobs, not buckets) and s3:PutAccountPublicAccessBlock
-# (an account-level action, denied in its own statement below).
+# S3 actions that change or delete the log bucket or its objects, or cut what reads them:
+# - Requester Pays (PutBucketRequestPayment) stops CloudTrail's delivery (CloudTrail User Guide, "Amazon S3
+#   bucket policy for CloudTrail": the bucket "cannot be configured as a Requester Pays bucket");
+# - removing the notification (PutBucketNotification) silently cuts the SIEM feed;
+# - PutObjectRetention and BypassGovernanceRetention shorten or skip GOVERNANCE-mode Object Lock.
+# Not s3:DeleteBucketOwnershipControls (not an IAM action: s3:PutBucketOwnershipControls covers it),
+# s3:DeleteJobTagging (acts on Batch jobs, not buckets), s3:PutAccountPublicAccessBlock (an account-level
+# action, denied in its own statement below), nor s3:RestoreObject: restoring a log that lifecycle moved
+# to Glacier only makes a temporary readable copy, which investigation and digest validation need.
 LOG_BUCKET_PROTECTED_ACTIONS = [
+    "s3:BypassGovernanceRetention",
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
     "s3:DeleteObject",
     "s3:DeleteObjectTagging",
     "s3:DeleteObjectVersion",
     "s3:ObjectOwnerOverrideToBucketOwner",
+    "s3:PutAccelerateConfiguration",
+    "s3:PutAnalyticsConfiguration",
     "s3:PutBucketAcl",
+    "s3:PutBucketCORS",
     "s3:PutBucketLogging",
+    "s3:PutBucketNotification",
     "s3:PutBucketObjectLockConfiguration",
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketRequestPayment",
     "s3:PutBucketTagging",
     "s3:PutBucketVersioning",
     "s3:PutBucketWebsite",
     "s3:PutEncryptionConfiguration",
+    "s3:PutIntelligentTieringConfiguration",
     "s3:PutInventoryConfiguration",
     "s3:PutLifecycleConfiguration",
     "s3:PutObjectAcl",
     "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
     "s3:PutObjectTagging",
     "s3:PutObjectVersionAcl",
     "s3:PutReplicationConfiguration",
-    "s3:RestoreObject",
 ]
 
 # KMS actions that would make the trail's logs unreadable or unwritable.
@@ -444,8 +456,16 @@ MFA_SELF_SERVICE_ACTIONS = [
     "sts:GetSessionToken",
 ]
 
-# What the SIEM consumer role may do with the queue: read, delete and extend the visibility of messages.
-SIEM_QUEUE_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+# What the SIEM consumer role may do with the queue: read, delete and extend the visibility of messages, and
+# look the queue up by name and read its attributes, which the Splunk Add-on for AWS (SQS-based S3 input) and
+# Logstash's SQS inputs do before they receive (Logstash "Sqs input plugin": the consumer's permissions).
+SIEM_QUEUE_ACTIONS = [
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+]
 
 
 def _arn_parts(arn):
@@ -593,9 +613,10 @@ def siem_consumer_policy(
 ):
     """What the SIEM consumer role may do, and nothing more.
 
-    Read and delete messages of the one queue; read the organization's log
-    objects; decrypt the logs only through S3 and the messages only through SQS
-    (kms:ViaService), each with its own key.
+    Look up the one queue (its URL and attributes), read and delete its
+    messages; read the organization's log objects; decrypt the logs only
+    through S3 and the messages only through SQS (kms:ViaService), each with
+    its own key.
     """
     region = _arn_parts(queue_arn)[2]
     logs = f"{bucket_arn(bucket_name, partition)}/{_log_prefix(key_prefix)}/{organization_id}/*"
@@ -723,6 +744,299 @@ def config_recorder_delivery_policy(bucket_name, account_id, kms_key_arn, key_pr
                 "Allow",
                 ["kms:Decrypt", "kms:GenerateDataKey"],
                 [kms_key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            ),
+        ]
+    )
+
+
+# ---------------------------------------------------------------- tamper alerts across accounts and Regions
+# The event sources whose tamper events the log-archive account forwards to the management account's bus.
+TAMPER_ALERT_SOURCES = ["aws.kms", "aws.s3"]
+
+
+def tamper_alerts_bus_policy(bus_arn, sender_account_ids, sources=None):
+    """The management account's event bus accepts tamper events from the listed accounts only.
+
+    EventBridge User Guide, "Sending and receiving events between AWS accounts" and "Permissions for
+    event buses": the receiving bus's resource policy names the sending accounts; events:source limits
+    what they may put to the AWS service events the tamper rules forward (`sources`, by default S3 and
+    KMS), in the form of the guide's example "Send events to a custom bus in a different account".
+    Custom events cannot claim an "aws." source, so only events forwarded by a rule get through.
+    """
+    partition = _arn_parts(bus_arn)[0]
+    senders = sorted(set(sender_account_ids))
+    principals = [f"arn:{partition}:iam::{account}:root" for account in senders]
+    return policy_document(
+        [
+            statement(
+                "TamperAlertsFromLogArchive",
+                "Allow",
+                ["events:PutEvents"],
+                [bus_arn],
+                principal={"AWS": principals[0] if len(principals) == 1 else principals},
+                conditions={"ForAllValues:StringEquals": {"events:source": sorted(sources or TAMPER_ALERT_SOURCES)}},
+            )
+        ]
+    )
+
+
+def event_bus_forwarder_policy(bus_arns):
+    """The role EventBridge assumes to forward events: events:PutEvents on the listed event buses only."""
+    return policy_document([statement("ForwardTamperAlerts", "Allow", ["events:PutEvents"], sorted(set(bus_arns)))])
+
+
+# ---------------------------------------------------------------- the deploy role in the log-archive account
+# What only the exempt principals may do to the deploy role: change who may assume it (its trust policy), delete
+# it, or change what it may do. Anyone else who could would make the role, and so the exemption, their own.
+DEPLOY_ROLE_PROTECTED_ACTIONS = [
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+]
+
+# The example values the runner policies in docs/iam are written with (docs/iam/README.md, "Placeholders").
+RUNNER_POLICY_EXAMPLE = {
+    "management_account_id": "111111111111",
+    "log_archive_account_id": "222222222222",
+    "prefix": "acme",
+    "region": "us-east-1",
+    "partition": "aws",
+    "deploy_role_name": "TrailguardDeploy",
+}
+
+
+def deploy_role_trust(principal_arns, require_mfa=False):
+    """Trust policy of the deploy role: only the named IAM roles and users may assume it, with MFA if asked.
+
+    `require_mfa`: the caller's session must have been authenticated with MFA (aws:MultiFactorAuthPresent,
+    which is absent, so false, for long-term access keys): the AWS STS API Reference, AssumeRole, "Using MFA
+    with AssumeRole", gives this condition for a trust policy.
+    """
+    principals = sorted(set([principal_arns] if isinstance(principal_arns, str) else principal_arns))
+    trust = statement(
+        "DeployAssumeRole",
+        "Allow",
+        ["sts:AssumeRole"],
+        "*",
+        principal={"AWS": principals[0] if len(principals) == 1 else principals},
+        conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}} if require_mfa else None,
+    )
+    del trust["Resource"]  # trust policies name no resource
+    return policy_document([trust])
+
+
+def scp_protect_roles(scp, role_arns, exempt_principal_arns=()):
+    """The SCP `scp` and a statement that only the exempt principals may change or delete the roles `role_arns`.
+
+    The deploy role is the only principal exempt from the log bucket's and key's protection, so whoever could
+    change its trust policy or its permissions could act as it; this keeps that to the exempt principals (the
+    role itself and break-glass). No roles: `scp` unchanged.
+    """
+    result = copy.deepcopy(scp)
+    if role_arns:
+        result["Statement"].append(
+            statement(
+                "ProtectDeployRole",
+                "Deny",
+                DEPLOY_ROLE_PROTECTED_ACTIONS,
+                sorted(set(role_arns)),
+                conditions=_exemption(exempt_principal_arns),
+            )
+        )
+    return result
+
+
+def runner_policy(
+    documents,
+    management_account_id,
+    log_archive_account_id,
+    prefix,
+    region,
+    partition="aws",
+    deploy_role_name="TrailguardDeploy",
+):
+    """One policy of every statement of `documents`, runner policies of docs/iam, for this organization.
+
+    The files are written with the example inventory's values (RUNNER_POLICY_EXAMPLE); these are replaced by the
+    given ones, as docs/iam/README.md tells a reader to: the account IDs, the prefix the bucket, key alias, queue
+    and other names derive from, the region, the partition of every ARN, and the deploy role's name. Names that do
+    not derive from the prefix stay the roles' defaults. Each Sid must be unique across the documents.
+    """
+    statements = [item for document in documents for item in document["Statement"]]
+    sids = [item["Sid"] for item in statements]
+    duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+    if duplicates:
+        raise ValueError(f"runner_policy: the documents share the Sids {', '.join(duplicates)}")
+    example = RUNNER_POLICY_EXAMPLE
+    text = json.dumps(statements)
+    for old, new in (
+        (f"arn:{example['partition']}:", f"arn:{partition}:"),
+        (example["management_account_id"], management_account_id),
+        (example["log_archive_account_id"], log_archive_account_id),
+        (example["region"], region),
+        (f"{example['prefix']}-", f"{prefix}-"),
+        (example["deploy_role_name"], deploy_role_name),
+    ):
+        text = text.replace(old, new)
+    return policy_document(json.loads(text))
+
+
+# ---------------------------------------------------------------- Athena: the results bucket, its key, the reader
+
+
+def athena_results_bucket_policy(bucket_name, account_id, kms_key_arn, partition="aws", deny_insecure_transport=True):
+    """The Athena query results bucket's policy.
+
+    No request without TLS, no principal of another account (query results are extracts of the organization's
+    logs), and no object written with another encryption than SSE-KMS with the results key: a request may leave
+    the encryption out (the bucket's default, the same key, applies) but may not name another, nor SSE-KMS
+    without a key ID (which is the AWS managed key).
+    """
+    bucket = bucket_arn(bucket_name, partition)
+    everything = [bucket, f"{bucket}/*"]
+    statements = []
+    if deny_insecure_transport:
+        statements.append(
+            statement(
+                "DenyInsecureTransport",
+                "Deny",
+                ["s3:*"],
+                everything,
+                principal="*",
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        )
+    statements += [
+        statement(
+            "DenyOtherAccounts",
+            "Deny",
+            ["s3:*"],
+            everything,
+            principal="*",
+            conditions={"StringNotEquals": {"aws:PrincipalAccount": account_id}},
+        ),
+        # An encryption header, when there is one, must say SSE-KMS ("Null": false is "the key is present").
+        statement(
+            "DenyOtherEncryption",
+            "Deny",
+            ["s3:PutObject"],
+            [f"{bucket}/*"],
+            principal="*",
+            conditions={
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            },
+        ),
+        # SSE-KMS without a key ID would use the AWS managed key aws/s3 (S3 API Reference, PutObject): name ours.
+        statement(
+            "DenyOtherKeys",
+            "Deny",
+            ["s3:PutObject"],
+            [f"{bucket}/*"],
+            principal="*",
+            conditions={
+                "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn},
+            },
+        ),
+    ]
+    return policy_document(statements)
+
+
+def athena_results_key_policy(key_account_id, partition="aws"):
+    """The results key: the account's IAM policies administer and use it (the reader's, through S3 only)."""
+    return policy_document([_key_administration(key_account_id, partition)])
+
+
+def athena_reader_trust(principal_arns):
+    """Trust policy of the Athena reader role: the listed principals (IAM role or user ARNs, or an account root)."""
+    principals = sorted(set([principal_arns] if isinstance(principal_arns, str) else principal_arns))
+    trust = statement(
+        "AthenaReaderAssumeRole",
+        "Allow",
+        ["sts:AssumeRole"],
+        "*",
+        principal={"AWS": principals[0] if len(principals) == 1 else principals},
+    )
+    del trust["Resource"]  # trust policies name no resource
+    return policy_document([trust])
+
+
+# Athena User Guide, "Identity and access management in Athena" and "Control access to Amazon S3 from Athena": running
+# a query and reading its results; saved queries are read, never written.
+ATHENA_READER_ACTIONS = [
+    "athena:BatchGetNamedQuery",
+    "athena:BatchGetQueryExecution",
+    "athena:GetNamedQuery",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:GetQueryRuntimeStatistics",
+    "athena:GetWorkGroup",
+    "athena:ListNamedQueries",
+    "athena:ListQueryExecutions",
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+]
+GLUE_READER_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables"]
+
+
+def athena_reader_policy(
+    work_group_arn, database, bucket_name, organization_id, results_bucket_name, results_key_arn, key_prefix=""
+):
+    """What the Athena reader role may do, and nothing more.
+
+    Run queries and read saved ones in the one workgroup; read the one database's tables in the Glue Data Catalog;
+    list and read the organization's CloudTrail log files (Athena lists each partition's prefix, then reads its
+    objects); read and write query results in the results bucket, with its key through S3 only. The trail key's
+    policy already lets principals of the organization decrypt CloudTrail logs (OrganizationDecryptLogs), so no
+    statement here names it.
+    """
+    partition, _service, region, account = _arn_parts(work_group_arn)
+    glue = f"arn:{partition}:glue:{region}:{account}"
+    logs = f"{_log_prefix(key_prefix)}/{organization_id}"
+    log_bucket = bucket_arn(bucket_name, partition)
+    results = bucket_arn(results_bucket_name, partition)
+    return policy_document(
+        [
+            statement("RunQueriesInTheWorkgroup", "Allow", ATHENA_READER_ACTIONS, [work_group_arn]),
+            statement(
+                "ReadTheCatalog",
+                "Allow",
+                GLUE_READER_ACTIONS,
+                [f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/*"],
+            ),
+            statement(
+                "ListTheLogs",
+                "Allow",
+                ["s3:ListBucket"],
+                [log_bucket],
+                conditions={"StringLike": {"s3:prefix": f"{logs}/*"}},
+            ),
+            statement("LocateTheBuckets", "Allow", ["s3:GetBucketLocation"], [log_bucket, results]),
+            statement("ReadTheLogs", "Allow", ["s3:GetObject"], [f"{log_bucket}/{logs}/*/CloudTrail/*"]),
+            statement(
+                "ListTheResults",
+                "Allow",
+                ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                [results],
+            ),
+            statement(
+                "ReadAndWriteTheResults",
+                "Allow",
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+                [f"{results}/*"],
+            ),
+            statement(
+                "UseTheResultsKeyThroughS3",
+                "Allow",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [results_key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
             ),
         ]

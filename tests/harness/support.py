@@ -65,7 +65,13 @@ def write_inventory(directory, org, group_vars=REPO / "inventory" / "group_vars"
 
 
 def member_session(url, account_id):
-    """A boto3 session in a member account, through the role the playbook assumes."""
+    """A boto3 session in a member account, through the role the playbook assumes.
+
+    In the management account, the caller's own: it has no OrganizationAccountAccessRole (Organizations creates that
+    role in the accounts it creates), and the emulator, as AWS, refuses to assume a role that does not exist.
+    """
+    if account_id == emulator.MANAGEMENT_ACCOUNT_ID:
+        return boto3.session.Session(region_name=emulator.DEFAULT_REGION)
     creds = boto3.client("sts", endpoint_url=url).assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
     )["Credentials"]

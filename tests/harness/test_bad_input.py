@@ -235,6 +235,27 @@ CASES = [
         ("guardrails_exempt_principal_arns", "the AWS limit for a policy is 5120"),
         extra_vars={"trailguard_break_glass_arns": LONG_BREAK_GLASS_ARNS},
     ),
+    # ---- the deploy role (trailguard_deploy_role_name)
+    Case(
+        "deploy_role_trusted_arn_of_another_account",
+        ("trailguard_deploy_role_trusted_arns", "of the management account 123456789012", "not valid:"),
+        extra_vars={
+            "trailguard_deploy_role_name": "TrailguardDeploy",
+            "trailguard_deploy_role_trusted_arns": ["arn:aws:iam::999999999999:role/TrailguardRunner"],
+        },
+    ),
+    Case(
+        "deploy_role_not_trusting_the_caller",
+        (
+            "trailguard_deploy_role_trusted_arns",
+            "could not assume the deploy role",
+            "arn:aws:sts::123456789012:user/moto",
+        ),
+        extra_vars={
+            "trailguard_deploy_role_name": "TrailguardDeploy",
+            "trailguard_deploy_role_trusted_arns": ["arn:aws:iam::123456789012:role/TrailguardRunner"],
+        },
+    ),
     # ---- AWS Config (switched on for its case)
     Case(
         "config_key_prefix_with_awslogs",

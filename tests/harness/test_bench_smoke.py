@@ -1,12 +1,13 @@
 """The benchmark's smoke run (issue 7): benchmarks/bench.py end to end at N=3, so that it cannot rot.
 
 `make bench` is not part of `make test`; this is. It runs the benchmark's own
-command line on a tiny organization (three members) with the monitoring parts
-off, the first converge and the no-op re-run only, and checks every stage the
-full benchmark relies on: the fresh emulator and seeding, the request counting
-through tools/fault_proxy.py, the callback's timeline that puts each request in
-its role, the memory sampling, the target evaluation, the Markdown table and the
-PNG plot.
+command line on a tiny organization (three members) in the default configuration
+(CIS monitoring, SIEM kit and access groups on), the first converge and the no-op
+re-run only, and checks every stage the full benchmark relies on: the fresh
+emulator and seeding, the request counting through tools/fault_proxy.py, the
+callback's timeline that puts each request in its role and counts the module
+invocations, the memory sampling, the target evaluation (module invocations per
+run at most 40), the Markdown table and the PNG plot.
 """
 
 import json
@@ -16,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import MONITORING_OFF_ARGS
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = 3
@@ -32,7 +32,6 @@ def bench(tmp_path_factory):
         str(MEMBERS),
         "--runs",
         "converge,noop",
-        *MONITORING_OFF_ARGS,
         "--one-region",
         "never",
         "--name",
@@ -97,6 +96,21 @@ def test_every_request_is_put_into_the_part_that_made_it(bench):
     assert converge["emulator_peak_rss_mib"] > 50
 
 
+def test_module_invocations_are_counted_and_at_most_40_per_run(bench):
+    for name, run in _runs(bench).items():
+        tasks = run["tasks"]
+        assert run["module_runs"] == sum(task["module_runs"] for task in tasks)
+        assert run["module_runs"] == sum(part["module_runs"] for part in run["parts"].values())
+        # Controller-side actions are not module invocations; a module task is one per run, or one per item.
+        assert all(task["module_runs"] == 0 for task in tasks if task["action"] in ("set_fact", "assert", "debug"))
+        (buckets,) = [task for task in tasks if task["action"] == "s3_bucket_settings"]
+        assert buckets["module_runs"] == 1 and buckets["part"] == "audit_bucket"
+        listed = "\n".join(f"{task['module_runs']} {task['name']}" for task in tasks if task["module_runs"])
+        assert run["module_runs"] <= 40, f"{name}: {run['module_runs']} module invocations:\n{listed}"
+    target = next(t for t in bench["results"]["targets"] if t["title"].startswith("module invocations per run"))
+    assert target["status"] == "met" and f"N={MEMBERS}: " in target["detail"]
+
+
 def test_the_targets_are_evaluated(bench):
     targets = {target["title"]: target for target in bench["results"]["targets"]}
     noop = targets["no-op re-run makes zero write calls"]
@@ -116,6 +130,7 @@ def test_the_table_and_the_plot_are_written(bench):
         row = f"| default configuration | {MEMBERS} | {title} | {runs[name]['seconds']:.1f} |"
         assert row in markdown
     assert "## Targets" in markdown and "| no-op re-run makes zero write calls | MET |" in markdown
+    assert f"| {runs['noop']['task_results']} | {runs['noop']['module_runs']} |" in markdown
     assert "| cloudtrail:CreateTrail | W | 1 |" in markdown
     assert "load average" in markdown and "moto 5.2.5" in markdown
     png = (bench["out"] / "smoke.png").read_bytes()

@@ -53,11 +53,10 @@ SESSION_FIELDS = ("AccessKeyId", "SecretAccessKey", "SessionToken")
 EXTERNAL_ID = yaml.safe_load((REPO / "inventory" / "group_vars" / "log_archive.yml").read_text())[
     "siem_kit_external_id"
 ]
-# The tasks that own the four drifts (a task whose name starts with one of these: a check-mode twin of a task
-# whose module has no check mode may add to the name).
+# The tasks that own the four drifts (a task whose name starts with one of these). One task sets both buckets'
+# settings, so it owns two drifts: the lifecycle rule and the policy statement.
 DRIFT_TASKS = {
-    "trailguard.cloudtrail.audit_bucket : Set the log bucket's lifecycle",
-    "trailguard.cloudtrail.audit_bucket : Set the log bucket's policy, keeping statements Trailguard does not own",
+    "trailguard.cloudtrail.audit_bucket : Set up the log bucket and its access-log bucket",
     "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts",
     "trailguard.cloudtrail.trail : Create or update the organization trail",
 }

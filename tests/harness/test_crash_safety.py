@@ -12,8 +12,10 @@ run picking up what the run before it left:
   fault proxy kills the run when the emulator has answered CreateKey and
   before the module sees the answer);
 - after the kms_key role's create task, before the bucket is encrypted with the key;
-- after K tasks, K being the task that sets the bucket's lifecycle (the
-  bucket is encrypted, its policy not yet set);
+- inside s3_bucket_settings, right after the log bucket's PutBucketLogging
+  (the buckets are made, encrypted and given their lifecycle rules, the log
+  bucket's policy not yet set): the module sets both buckets in one call, so
+  the kill is the proxy's, between two requests;
 - inside org_trail, right after CreateTrail, before the trail's selectors are
   put and logging is started: org_trail does both in one module call, so the
   kill is the proxy's, between the two requests, not the callback's;
@@ -49,9 +51,12 @@ sys.path.insert(0, str(REPO / "tests" / "harness" / "callback"))
 from kill_after import kill_tree  # noqa: E402  pylint: disable=wrong-import-position
 
 KMS_CREATE_TASK = "Create or update the key, with rotation and the Trailguard key policy"
-LIFECYCLE_TASK = "Set the log bucket's lifecycle - Glacier for objects larger than the minimum size"
+BUCKETS_TASK = (
+    "Set up the log bucket and its access-log bucket - create them, lock down, encrypt, lifecycle, logging, policy"
+)
 REQUEST_TASKS = {
     "kms:CreateKey": KMS_CREATE_TASK,
+    "s3:PutBucketLogging": BUCKETS_TASK,
     "cloudtrail:CreateTrail": "Create or update the organization trail",
     "organizations:CreatePolicy": "Deny CloudTrail tampering in member accounts",
 }
@@ -59,7 +64,7 @@ REQUEST_TASKS = {
 CRASHES = (
     ("inside kms_key, after CreateKey, before CreateAlias", "request", "kms:CreateKey"),
     ("after the KMS key's task, before the bucket's encryption", "task", KMS_CREATE_TASK),
-    ("after K tasks, K ending with the bucket's lifecycle", "K", LIFECYCLE_TASK),
+    ("inside s3_bucket_settings, after the log bucket's logging, before its policy", "request", "s3:PutBucketLogging"),
     ("inside org_trail, after CreateTrail, before StartLogging", "request", "cloudtrail:CreateTrail"),
     ("inside scp_attach, after CreatePolicy, before AttachPolicy", "request", "organizations:CreatePolicy"),
 )

@@ -247,7 +247,7 @@ def test_patch_acl_calls_fail_on_bucket_owner_enforced(aws):
 
 
 def _session_in(aws, account_id):
-    """A boto3 client factory for another account (moto lets the caller assume any account's role)."""
+    """A boto3 client factory for another account of the organization, through its OrganizationAccountAccessRole."""
     creds = aws("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
     )["Credentials"]
@@ -305,8 +305,14 @@ def test_patch_list_trails_lists_the_whole_account_from_any_region(aws):
             (f"arn:aws:cloudtrail:eu-west-1:{member}:trail/member-trail", "eu-west-1"),
             (f"arn:aws:cloudtrail:us-east-1:{management}:trail/org-trail", "us-east-1"),
         ]
-    # An account outside the organization sees none of them.
-    assert _session_in(aws, "999988887777")("cloudtrail").list_trails()["Trails"] == []
+    # An account outside the organization sees none of them. It has no role to assume (the emulator refuses, as AWS
+    # does), so the request names the account in moto's x-moto-account-id header (moto's multi-account documentation).
+    outsider = aws("cloudtrail")
+    outsider.meta.events.register(
+        "before-send.cloudtrail.ListTrails",
+        lambda request, **_: request.headers.__setitem__("x-moto-account-id", "999988887777"),
+    )
+    assert outsider.list_trails()["Trails"] == []
 
 
 def test_patch_trail_status_reports_deliveries_and_what_a_test_sets(aws, server):
@@ -506,3 +512,173 @@ def test_patch_metric_filters_are_replaced_by_name_and_sorted(aws):
         )
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.describe_metric_filters(logGroupName="missing")
+
+
+def test_patch_assume_role_needs_the_role(aws):
+    """IAM User Guide, "Troubleshoot IAM roles" ("I can't assume a role"): the role must exist under the exact,
+    case-sensitive name; AWS STS answers AccessDenied otherwise. Creating the role makes the same call succeed."""
+    org = seed_org.seed(members=0)
+    log_archive = org["log_archive"]["account_id"]
+    arn = f"arn:aws:iam::{log_archive}:role/TrailguardDeploy"
+    sts = aws("sts")
+    for missing in (arn, arn.replace("TrailguardDeploy", "trailguarddeploy")):
+        with pytest.raises(sts.exceptions.ClientError) as denied:
+            sts.assume_role(RoleArn=missing, RoleSessionName="harness")
+        error = denied.value.response["Error"]
+        assert error["Code"] == "AccessDenied" and denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert error["Message"].endswith(f"is not authorized to perform: sts:AssumeRole on resource: {missing}")
+
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{log_archive}:role/OrganizationAccountAccessRole", RoleSessionName="harness"
+    )["Credentials"]
+    session = {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+    aws("iam", **session).create_role(RoleName="TrailguardDeploy", AssumeRolePolicyDocument="{}")
+    assumed = sts.assume_role(RoleArn=arn, RoleSessionName="harness")["AssumedRoleUser"]
+    assert assumed["Arn"] == f"arn:aws:sts::{log_archive}:assumed-role/TrailguardDeploy/harness"
+
+
+def _queue_receiving(aws_client, name):
+    sqs = aws_client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _drain(aws_client, url):
+    sqs, bodies = aws_client("sqs"), []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+S3_CALL = {
+    "Source": "aws.s3",
+    "DetailType": "AWS API Call via CloudTrail",
+    "Detail": json.dumps({"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy"}),
+    "Resources": ["arn:aws:s3:::logs"],
+}
+
+
+def test_patch_events_deliver_to_sns_topics_whole_events_and_never_from_disabled_rules(aws):
+    """EventBridge User Guide, "Event bus targets in Amazon EventBridge" (an SNS topic is a target) and "Amazon
+    EventBridge events" (the event a target gets has `account`); PutRule API Reference (DISABLED: EventBridge
+    does not match any events). Stock moto answered PutEvents with a 500 for an SNS target."""
+    events, sns = aws("events"), aws("sns")
+    topic = sns.create_topic(Name="alarms")["TopicArn"]
+    via_topic, via_topic_arn = _queue_receiving(aws, "via-topic")
+    direct, direct_arn = _queue_receiving(aws, "direct")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=via_topic_arn)
+    events.put_rule(Name="to-topic", EventPattern=json.dumps({"source": ["aws.s3"]}))
+    events.put_targets(Rule="to-topic", Targets=[{"Id": "topic", "Arn": topic}, {"Id": "queue", "Arn": direct_arn}])
+
+    event_id = events.put_events(Entries=[S3_CALL])["Entries"][0]["EventId"]
+
+    [notification] = _drain(aws, via_topic)
+    published = json.loads(notification["Message"])
+    [received] = _drain(aws, direct)
+    for event in (published, received):
+        assert event["id"] == event_id and event["account"] == "123456789012" and event["source"] == "aws.s3"
+        assert event["resources"] == ["arn:aws:s3:::logs"] and event["detail"]["eventName"] == "PutBucketPolicy"
+        assert datetime.datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ")
+
+    events.disable_rule(Name="to-topic")
+    events.put_events(Entries=[S3_CALL])
+    assert _drain(aws, via_topic) == [] and _drain(aws, direct) == []
+
+
+def test_patch_events_forward_to_another_accounts_bus_unchanged_and_only_as_its_policy_allows(aws):
+    """EventBridge User Guide, "Sending and receiving events between AWS accounts in Amazon EventBridge": the
+    receiver's rules match events that come from the sender account, by its ID in `account`; and "Permissions
+    for event buses": the default bus only allows events from its own account until its policy names others."""
+    org = seed_org.seed(members=1)
+    sender_id, stranger_id = org["log_archive"]["account_id"], org["members"][0]["account_id"]
+    receiver = aws("events")
+    receiver_bus = receiver.describe_event_bus(Name="default")["Arn"]
+    inbox, inbox_arn = _queue_receiving(aws, "inbox")
+    pattern = {"source": ["aws.s3"], "account": [sender_id, stranger_id]}
+    receiver.put_rule(Name="from-sender", EventPattern=json.dumps(pattern))
+    receiver.put_targets(Rule="from-sender", Targets=[{"Id": "inbox", "Arn": inbox_arn}])
+
+    def forwarding(account_id):
+        session = _session_in(aws, account_id)
+        events = session("events")
+        events.put_rule(Name="forward", EventPattern=json.dumps({"source": ["aws.s3"]}))
+        role = f"arn:aws:iam::{account_id}:role/forwarder"
+        events.put_targets(Rule="forward", Targets=[{"Id": "bus", "Arn": receiver_bus, "RoleArn": role}])
+        return events
+
+    sender, stranger = forwarding(sender_id), forwarding(stranger_id)
+    sender.put_events(Entries=[S3_CALL])
+    assert _drain(aws, inbox) == [], "the receiving bus has no policy yet"
+
+    allow = {
+        "Sid": "FromSender",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{sender_id}:root"},
+        "Action": "events:PutEvents",
+        "Resource": receiver_bus,
+    }
+    receiver.put_permission(Policy=json.dumps({"Version": "2012-10-17", "Statement": [allow]}))
+    event_id = sender.put_events(Entries=[S3_CALL])["Entries"][0]["EventId"]
+    [event] = _drain(aws, inbox)
+    assert event["id"] == event_id and event["account"] == sender_id
+    assert event["resources"] == ["arn:aws:s3:::logs"] and event["detail"]["eventName"] == "PutBucketPolicy"
+
+    stranger.put_events(Entries=[S3_CALL])
+    assert _drain(aws, inbox) == [], "the policy names the sender only"
+
+
+def test_patch_athena_workgroups_and_saved_queries_as_the_api_reference_documents(aws):
+    """Athena API Reference: GetWorkGroup (a missing workgroup is InvalidRequestException "WorkGroup <name> is not
+    found."), UpdateWorkGroup and WorkGroupConfigurationUpdates (only the settings given change;
+    RemoveBytesScannedCutoffPerQuery unsets the limit), BatchGetNamedQuery (an ID it cannot return is in
+    UnprocessedNamedQueryIds), UpdateNamedQuery, DeleteNamedQuery, and DeleteWorkGroup (a workgroup holding saved
+    queries goes only with RecursiveDeleteOption)."""
+    athena = aws("athena")
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="WorkGroup nowhere is not found."):
+        athena.get_work_group(WorkGroup="nowhere")
+    athena.create_work_group(
+        Name="investigations",
+        Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/"}, "BytesScannedCutoffPerQuery": 10**8},
+    )
+    athena.update_work_group(
+        WorkGroup="investigations",
+        State="DISABLED",
+        ConfigurationUpdates={
+            "ResultConfigurationUpdates": {"EncryptionConfiguration": {"EncryptionOption": "SSE_KMS", "KmsKey": "key"}},
+            "RemoveBytesScannedCutoffPerQuery": True,
+        },
+    )
+    work_group = athena.get_work_group(WorkGroup="investigations")["WorkGroup"]
+    assert work_group["State"] == "DISABLED"
+    assert work_group["Configuration"]["ResultConfiguration"] == {
+        "OutputLocation": "s3://results/",
+        "EncryptionConfiguration": {"EncryptionOption": "SSE_KMS", "KmsKey": "key"},
+    }
+    assert "BytesScannedCutoffPerQuery" not in work_group["Configuration"]
+
+    query_id = athena.create_named_query(Name="q", Database="d", QueryString="SELECT 1", WorkGroup="investigations")[
+        "NamedQueryId"
+    ]
+    athena.update_named_query(NamedQueryId=query_id, Name="q2", Description="two", QueryString="SELECT 2")
+    found = athena.batch_get_named_query(NamedQueryIds=[query_id, "no-such-id"])
+    assert [(q["Name"], q["Description"], q["QueryString"], q["Database"]) for q in found["NamedQueries"]] == [
+        ("q2", "two", "SELECT 2", "d")
+    ]
+    assert [item["NamedQueryId"] for item in found["UnprocessedNamedQueryIds"]] == ["no-such-id"]
+    with pytest.raises(athena.exceptions.InvalidRequestException):
+        athena.delete_work_group(WorkGroup="investigations")
+    athena.delete_named_query(NamedQueryId=query_id)
+    assert athena.list_named_queries(WorkGroup="investigations")["NamedQueryIds"] == []
+    athena.create_named_query(Name="q", Database="d", QueryString="SELECT 1", WorkGroup="investigations")
+    athena.delete_work_group(WorkGroup="investigations", RecursiveDeleteOption=True)
+    with pytest.raises(athena.exceptions.InvalidRequestException):
+        athena.get_work_group(WorkGroup="investigations")

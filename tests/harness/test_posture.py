@@ -106,12 +106,14 @@ def test_the_json_report_has_only_the_legacy_trails_in_red(posture_run):
     assert alarms["status"] == "pass" and alarms["detail"].startswith("16 alarms"), alarms
 
     # Everything else is green, except what cannot or need not be: MFA Delete is a manual step (issue 9),
-    # the settings the example configuration leaves off are grey, and no SCP applies to the management account.
+    # the settings the example configuration leaves off are grey, no SCP applies to the management account, and
+    # the broad role the example assumes in the log-archive account is the one exempt (amber).
     not_green = sorted(
         {(item["id"], item["status"]) for item in report["checks"] if item["status"] not in ("pass", "fail")}
     )
     assert not_green == [
         ("account.scp_coverage", "not_applicable"),
+        ("bucket.exempt_principals", "warn"),
         ("bucket.mfa_delete", "manual"),
         ("bucket.object_lock", "not_configured"),
         ("trail.s3_data_events", "not_configured"),
@@ -226,7 +228,7 @@ def test_chromium_renders_the_matrix(posture_run, tmp_path):
         assert cells["account.legacy_trails"] == expected
         assert cells["account.org_trail"] == "pass"
     assert parser.rows[org["management"]["account_id"]]["trail"] == "pass"
-    assert parser.rows[org["log_archive"]["account_id"]]["bucket"] == "manual"
+    assert parser.rows[org["log_archive"]["account_id"]]["bucket"] == "warn"
     assert parser.rows[org["log_archive"]["account_id"]]["kms_key"] == "pass"
     assert parser.verdict.strip().startswith("FAIL")
 

@@ -2,8 +2,9 @@
 
 An organization (management, audit, two members, each member with a legacy trail) is seeded with
 enforcement off. Then the runner gets only the documented policies: an IAM user `trailguard-runner` in the
-management account with docs/iam/management.json and cloudtrail-delegated-admin.json (the run registers the
-log-archive account as CloudTrail's delegated administrator) as managed policies, and the role the playbook assumes
+management account with docs/iam/management.json, cloudtrail-delegated-admin.json (the run registers the
+log-archive account as CloudTrail's delegated administrator) and tamper-alerts-management.json (the management
+account's event bus accepts the log-archive account's tamper alerts) as managed policies, and the role the playbook assumes
 (OrganizationAccountAccessRole, which moto seeds without any policy) with docs/iam/log-archive.json in the
 log-archive account and docs/iam/member.json in the members; the first member also gets
 member-legacy-trail-actions.json and deletes its legacy trail. moto's /moto-api/reset-auth then switches
@@ -133,6 +134,7 @@ def runner_policies(org, management=None):
     return (
         moto_view(management or render("management.json", org)),
         moto_view(render("cloudtrail-delegated-admin.json", org)),
+        moto_view(render("tamper-alerts-management.json", org)),
     )
 
 

@@ -138,6 +138,15 @@ MEMBER_CASES = [
         ALLOWED,
         sid="TrailguardMemberReadOwnPrefix",
     ),
+    # Members read their own logs but do not restore archived ones: a restore is billed to the log-archive account
+    # (retrieval and the temporary copy), and no condition key limits its tier or days. Investigators of the
+    # log-archive account restore (test_scp_effects.py).
+    Case(
+        "member restores an archived log of its own prefix",
+        to_bucket(role(MEMBER_A), "s3:RestoreObject", log_object(ORG_ID, MEMBER_A)),
+        IMPLICIT,
+        denied_by={"resource"},
+    ),
     Case(
         "member reads another account's prefix",
         to_bucket(role(MEMBER_A), "s3:GetObject", log_object(ORG_ID, MEMBER_B)),

@@ -73,9 +73,24 @@ OBJECT_ACTIONS = {
     "s3:ObjectOwnerOverrideToBucketOwner",
     "s3:PutObjectAcl",
     "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+    "s3:BypassGovernanceRetention",
     "s3:PutObjectTagging",
     "s3:PutObjectVersionAcl",
-    "s3:RestoreObject",
+}
+
+
+# Denies the SCP must never lose, simulated even if the policy's list drops them: Requester Pays stops CloudTrail's
+# delivery, a removed notification cuts the SIEM feed, retention changes weaken GOVERNANCE-mode Object Lock.
+REQUIRED_BUCKET_DENIES = {
+    "s3:PutBucketRequestPayment",
+    "s3:PutBucketNotification",
+    "s3:PutObjectRetention",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketCORS",
+    "s3:PutAnalyticsConfiguration",
+    "s3:PutIntelligentTieringConfiguration",
+    "s3:PutAccelerateConfiguration",
 }
 
 
@@ -91,6 +106,30 @@ def in_log_archive(action, resource, principal=None, **kwargs):
     # MFA is present, so the bucket policy's MFA deny does not apply and only the SCP can deny.
     principal = principal or role(LOG_ARCHIVE, "LogArchiveAdmin", mfa=True)
     return request(principal, action, resource, LOG_ARCHIVE, scps=LOG_ARCHIVE_SCPS, **kwargs)
+
+
+# An investigator of the log-archive account: reads and restores the logs, nothing else, and has no MFA session.
+LOG_READER = role(LOG_ARCHIVE, "LogReader")
+LOG_READER_POLICY = {
+    "name": "ReadCloudTrailLogs",
+    "policy": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadAndRestoreLogs",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:RestoreObject"],
+                "Resource": f"{BUCKET_ARN}/*",
+            }
+        ],
+    },
+}
+
+
+def by_log_reader(action, resource):
+    item = in_log_archive(action, resource, principal=LOG_READER, resource_policy=BUCKET_POLICY)
+    item["simulation"]["identityPolicies"] = [LOG_READER_POLICY]
+    return item
 
 
 def tampering_cases():
@@ -124,19 +163,27 @@ def tampering_cases():
 
 def log_archive_cases():
     cases = []
-    for action in policies.LOG_BUCKET_PROTECTED_ACTIONS:
+    for action in sorted(set(policies.LOG_BUCKET_PROTECTED_ACTIONS) | REQUIRED_BUCKET_DENIES):
         resource = protected_resource(action)
-        cases.append(
+        cases += [
             Case(
                 f"{action} in the log-archive account",
-                in_log_archive(
-                    action, resource, resource_policy=BUCKET_POLICY if resource.startswith(BUCKET_ARN) else None
-                ),
+                in_log_archive(action, resource, resource_policy=BUCKET_POLICY),
                 EXPLICIT,
                 denied_by={"scp"},
                 sid="TrailguardProtectLogBucket",
-            )
-        )
+            ),
+            Case(
+                f"{action} on the log bucket by the break-glass role",
+                in_log_archive(
+                    action,
+                    resource,
+                    principal=role(LOG_ARCHIVE, "TrailguardBreakGlass", mfa=True),
+                    resource_policy=BUCKET_POLICY,
+                ),
+                ALLOWED,
+            ),
+        ]
     for action in policies.LOG_KEY_PROTECTED_ACTIONS:
         cases.append(
             Case(
@@ -167,12 +214,36 @@ def log_archive_cases():
             in_log_archive("s3:PutAccountPublicAccessBlock", "*", principal=role(LOG_ARCHIVE, "TrailguardBreakGlass")),
             ALLOWED,
         ),
+        # The SIEM kit sets the log bucket's notification with the role the playbook assumes there, which is exempt.
         Case(
-            "s3:PutBucketPolicy on the log bucket by the break-glass role",
+            "s3:PutBucketNotification on the log bucket by the automation role",
             in_log_archive(
-                "s3:PutBucketPolicy",
+                "s3:PutBucketNotification",
                 BUCKET_ARN,
-                principal=role(LOG_ARCHIVE, "TrailguardBreakGlass", mfa=True),
+                principal=role(LOG_ARCHIVE, "TrailguardAutomation"),
+                resource_policy=BUCKET_POLICY,
+            ),
+            ALLOWED,
+        ),
+        # Restoring a log that lifecycle moved to Glacier is investigation, digest validation or a SIEM backfill.
+        Case(
+            "s3:RestoreObject on an archived log by a log reader of the log-archive account",
+            by_log_reader("s3:RestoreObject", LOG_OBJECT),
+            ALLOWED,
+            sid="ReadAndRestoreLogs",
+        ),
+        Case(
+            "s3:GetObject on the log bucket by a log reader of the log-archive account",
+            by_log_reader("s3:GetObject", LOG_OBJECT),
+            ALLOWED,
+            sid="ReadAndRestoreLogs",
+        ),
+        Case(
+            "s3:RestoreObject on an archived log by the log-archive admin without MFA",
+            in_log_archive(
+                "s3:RestoreObject",
+                LOG_OBJECT,
+                principal=role(LOG_ARCHIVE, "LogArchiveAdmin"),
                 resource_policy=BUCKET_POLICY,
             ),
             ALLOWED,

@@ -43,6 +43,7 @@ OTHER_BUCKET_ARN = f"arn:aws:s3:::some-other-bucket-{LOG_ARCHIVE}"
 LOG_OBJECT = f"{BUCKET_ARN}/AWSLogs/{ORG_ID}/{MEMBER_A}/CloudTrail/{REGION}/2026/11/22/trail.json.gz"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{LOG_ARCHIVE}:trailguard-siem-cloudtrail"
 DLQ_ARN = f"{QUEUE_ARN}-dlq"
+OTHER_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{LOG_ARCHIVE}:payments-orders"
 SIEM_KEY_ARN = f"arn:aws:kms:{REGION}:{LOG_ARCHIVE}:key/5a1e0c2b-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
 CONSUMER_ROLE_ARN = f"arn:aws:iam::{LOG_ARCHIVE}:role/TrailguardSiemConsumer"
 VENDOR_ARN = f"arn:aws:iam::{FOREIGN}:role/siem-reader"
@@ -128,6 +129,43 @@ CONSUMER_CASES = [
         "consumer extends a message's visibility",
         consumer("sqs:ChangeMessageVisibility", QUEUE_ARN, QUEUE_POLICY),
         ALLOWED,
+    ),
+    # The Splunk Add-on for AWS and Logstash's SQS inputs look the queue up before they receive.
+    Case(
+        "consumer gets the queue's URL",
+        consumer("sqs:GetQueueUrl", QUEUE_ARN, QUEUE_POLICY),
+        ALLOWED,
+        sid="TrailguardReadQueue",
+    ),
+    Case(
+        "consumer reads the queue's attributes",
+        consumer("sqs:GetQueueAttributes", QUEUE_ARN, QUEUE_POLICY),
+        ALLOWED,
+        sid="TrailguardReadQueue",
+    ),
+    Case(
+        "consumer gets another queue's URL",
+        consumer("sqs:GetQueueUrl", OTHER_QUEUE_ARN),
+        IMPLICIT,
+        denied_by={"identity"},
+    ),
+    Case(
+        "consumer reads another queue's attributes",
+        consumer("sqs:GetQueueAttributes", OTHER_QUEUE_ARN),
+        IMPLICIT,
+        denied_by={"identity"},
+    ),
+    Case(
+        "consumer reads the dead-letter queue's attributes",
+        consumer("sqs:GetQueueAttributes", DLQ_ARN),
+        IMPLICIT,
+        denied_by={"identity"},
+    ),
+    Case(
+        "consumer changes the queue's attributes",
+        consumer("sqs:SetQueueAttributes", QUEUE_ARN, QUEUE_POLICY),
+        IMPLICIT,
+        denied_by={"identity", "resource"},
     ),
     Case(
         "consumer sends to the queue",
@@ -500,5 +538,7 @@ def test_the_consumer_policy_grants_only_what_the_kit_needs(simulate):
         "s3:GetObject",
         "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
         "sqs:ReceiveMessage",
     ]

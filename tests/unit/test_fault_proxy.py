@@ -408,7 +408,9 @@ def test_forwards_counts_and_logs(upstream, tmp_path):
             "injected": 0,
             "by_action": {"kms:CreateKey": 1, "kms:ListAliases": 1},
         }
-        assert [{k: v for k, v in record.items() if k != "response"} for record in seen_by_hook] == expected
+        hooked = [{k: v for k, v in record.items() if k not in ("response", "access_key")} for record in seen_by_hook]
+        assert hooked == expected
+        assert [record["access_key"] for record in seen_by_hook] == ["testing", "testing"]  # who signed each
         assert json.loads(seen_by_hook[0]["response"]) == {"Aliases": [], "KeyMetadata": {"KeyId": "k"}}
         proxy.reset_counts()
         assert proxy.counts() == {"reads": 0, "writes": 0, "injected": 0, "by_action": {}}

@@ -70,14 +70,18 @@ def load(name):
 
 def test_the_expected_files_are_there():
     assert [path.name for path in FILES] == [
+        "athena-log-archive.json",
         "aws-config-log-archive.json",
         "aws-config-management.json",
         "aws-config.json",
         "cloudtrail-delegated-admin.json",
+        "deploy-role-log-archive.json",
+        "deploy-role-management.json",
         "log-archive.json",
         "management.json",
         "member-legacy-trail-actions.json",
         "member.json",
+        "tamper-alerts-management.json",
     ]
 
 

@@ -1,4 +1,5 @@
-"""Print the default event bus's rules, with their targets, as JSON keyed by name.
+"""Print the default event bus's rules, with their targets, as JSON keyed by name, and its policy (key "<policy>",
+which no rule name can be: rule names have no "<").
 
 The scenario's independent read-back. Talks only to the emulator: boto3 takes AWS_ENDPOINT_URL from the environment.
 """
@@ -24,6 +25,8 @@ def main():
                 "pattern": json.loads(rule["EventPattern"]),
                 "targets": {target.pop("Id"): target for target in targets},
             }
+    policy = events.describe_event_bus(Name="default").get("Policy")
+    rules["<policy>"] = json.loads(policy) if policy else None
     print(json.dumps(rules))
 
 

@@ -30,7 +30,9 @@ def _render(value, variables):
     return templar.template(trust_as_template(value) if isinstance(value, str) else value)
 
 
-def _preflight_facts(partition, region, **log_archive):
+def _preflight_facts(
+    partition, region, trailguard_deploy_role_name="", preflight_deploy_role_session=None, **log_archive
+):
     task = _task("preflight", "organization.yml", "Derive the values the next plays are given")
     variables = {
         # What organization_info returns for a runner in that partition.
@@ -46,7 +48,13 @@ def _preflight_facts(partition, region, **log_archive):
         "trailguard_break_glass_arns": [],
         "trail_name": "acme-organization-trail",
         "trail_log_group_name": "/aws/cloudtrail/acme-organization-trail",
+        "trailguard_deploy_role_name": trailguard_deploy_role_name,
+        # The preflight's AssumeRole of the deploy role: sts_creds when it succeeded.
+        "preflight_deploy_role_session": preflight_deploy_role_session or {"skipped": True},
     }
+    # The roles the log-archive plays may assume are named first, then the values derived from them.
+    roles = _task("preflight", "organization.yml", "Name the roles the playbook may assume")["ansible.builtin.set_fact"]
+    variables.update({name: _render(value, variables) for name, value in roles.items()})
     return {name: _render(value, variables) for name, value in task["ansible.builtin.set_fact"].items()}
 
 
@@ -66,6 +74,26 @@ def test_preflight_builds_every_arn_in_the_callers_partition(partition, region):
         f"arn:{partition}:iam::{LOG_ARCHIVE}:role/OrganizationAccountAccessRole"
     ]
     assert facts["preflight_kms_key_arn"] == f"arn:{partition}:kms:{region}:{LOG_ARCHIVE}:key/preflight-placeholder"
+    assert facts["preflight_log_archive_role_arn"] == facts["preflight_exempt_principal_arns"][0]
+
+
+@pytest.mark.parametrize("partition, region", PARTITIONS)
+def test_preflight_builds_the_deploy_role_arn_in_the_callers_partition(partition, region):
+    deploy = f"arn:{partition}:iam::{LOG_ARCHIVE}:role/TrailguardDeploy"
+    broad = f"arn:{partition}:iam::{LOG_ARCHIVE}:role/OrganizationAccountAccessRole"
+    # The run that creates the deploy role: it works as the broad role, and both are exempt.
+    creating = _preflight_facts(partition, region, trailguard_deploy_role_name="TrailguardDeploy")
+    assert creating["preflight_exempt_principal_arns"] == [broad, deploy]
+    assert creating["preflight_log_archive_role_arn"] == broad
+    # Once preflight could assume it: only the deploy role, which the log-archive plays assume.
+    ready = _preflight_facts(
+        partition,
+        region,
+        trailguard_deploy_role_name="TrailguardDeploy",
+        preflight_deploy_role_session={"sts_creds": {"access_key": "x"}},
+    )
+    assert ready["preflight_exempt_principal_arns"] == [deploy]
+    assert ready["preflight_log_archive_role_arn"] == deploy
 
 
 def test_preflight_keeps_a_given_role_arn():

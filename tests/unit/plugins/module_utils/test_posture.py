@@ -10,6 +10,7 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture impo
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_APPLICABLE
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_CONFIGURED
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import PASS
+from ansible_collections.trailguard.cloudtrail.plugins.plugin_utils import policies
 
 MANAGEMENT = "111111111111"
 AUDIT = "222222222222"
@@ -444,7 +445,7 @@ def test_mfa_delete_is_a_manual_step_never_a_failure():
 
 def test_a_missing_bucket_fails_every_bucket_check():
     results = bucket_results({"exists": False})
-    assert len(results) == 10 and {item["status"] for item in results} == {FAIL}
+    assert len(results) == 11 and {item["status"] for item in results} == {FAIL}
     assert results[0]["detail"] == f"there is no bucket logs in the log-archive account {AUDIT}"
 
 
@@ -842,6 +843,7 @@ def test_build_report():
         "kms_key",
         "scps",
         "alarms",
+        "athena",
     ]
     management, audit, member = report["accounts"]
     assert audit["name"] == "audit"  # the organization's name when the inventory gives none
@@ -854,10 +856,11 @@ def test_build_report():
         None,
         "2/2",
         "off",
+        None,
     ]
-    assert [cell and cell["status"] for cell in audit["cells"]] == [PASS, PASS, FAIL, None, MANUAL, PASS, None, None]
+    assert [cell and cell["status"] for cell in audit["cells"]] == [PASS, PASS, FAIL, None, MANUAL, PASS, None, None, None]
     assert audit["cells"][4]["label"] == "8/9"
-    assert [cell and cell["status"] for cell in member["cells"]] == [PASS, FAIL, PASS, None, None, None, None, None]
+    assert [cell and cell["status"] for cell in member["cells"]] == [PASS, FAIL, PASS, None, None, None, None, None, None]
     assert member["status"] == FAIL and management["status"] == PASS and audit["status"] == FAIL
     assert member["cells"][1]["detail"].startswith("[fail] No legacy account-level trails: 1 legacy trail(s): old")
 
@@ -885,7 +888,7 @@ def test_build_report_names_organization_accounts_missing_from_the_inventory():
     report = posture.build_report(ORG, accounts, [], {MANAGEMENT: []}, TREE, "now")
     assert report["summary"]["accounts_not_in_inventory"] == [f"audit ({AUDIT})", f"prod ({MEMBER})"]
     assert report["summary"]["status"] == PASS
-    assert report["accounts"][0]["cells"] == [None] * 8
+    assert report["accounts"][0]["cells"] == [None] * 9
     assert "Not in the inventory, so not checked" in report["summary_lines"][2]
 
 
@@ -898,7 +901,69 @@ def test_worst():
 
 def test_every_check_has_a_known_group_and_columns_cover_the_groups():
     groups = {group for group, _title, _controls in posture.CHECKS.values()}
-    assert groups == {"trail", "bucket", "kms_key", "scps", "alarms", "account"}
+    assert groups == {"trail", "bucket", "kms_key", "scps", "alarms", "athena", "account"}
     assert set(posture.GROUP_OWNERS) | {"account"} == groups
     for group, _title, controls in posture.CHECKS.values():
         assert all(control.startswith(("CIS ", "FSBP ")) for control in controls)
+
+
+# ---------------------------------------------------------------- who is exempt from the MFA statement
+
+BROAD_ROLE = f"arn:aws:iam::{AUDIT}:role/OrganizationAccountAccessRole"
+DEPLOY_ROLE = f"arn:aws:iam::{AUDIT}:role/TrailguardDeploy"
+BREAK_GLASS = "arn:aws:iam::*:role/BreakGlass"
+
+
+def exemption(exempt=None, partition="aws"):
+    """exemption_checks of a bucket whose policy is the builder's, exempting `exempt`; one check expected."""
+    policy = policies.audit_bucket_policy(
+        "logs", ORG["Id"], MANAGEMENT, TRAIL_ARN, exempt_principal_arns=exempt or [], partition=partition
+    )
+    broad = BROAD_ROLE.replace("arn:aws:", f"arn:{partition}:")
+    results = posture.exemption_checks({"exists": True, "policy": policy}, broad, AUDIT, "logs", partition)
+    assert [item["id"] for item in results] == ["bucket.exempt_principals"]
+    assert results[0]["resource"] == f"arn:{partition}:s3:::logs" and results[0]["group"] == "bucket"
+    return results[0]
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-us-gov"])
+def test_the_broad_role_exempt_is_amber(partition):
+    item = exemption([BREAK_GLASS, BROAD_ROLE.replace("arn:aws:", f"arn:{partition}:")], partition)
+    assert item["status"] == posture.WARN
+    assert item["detail"].startswith(f"arn:{partition}:iam::{AUDIT}:role/OrganizationAccountAccessRole is exempt")
+    assert "trailguard_deploy_role_name" in item["detail"]
+
+
+def test_the_broad_role_exempt_through_a_wildcard_is_amber():
+    assert exemption([f"arn:aws:iam::{AUDIT}:role/*"])["status"] == posture.WARN
+
+
+def test_the_switch_over_run_is_amber_until_the_broad_role_is_no_longer_exempt():
+    assert exemption([BROAD_ROLE, DEPLOY_ROLE])["status"] == posture.WARN
+
+
+def test_only_a_deploy_role_exempt_passes():
+    item = exemption([BREAK_GLASS, DEPLOY_ROLE])
+    assert item["status"] == PASS
+    assert item["detail"] == f"exempt: {BREAK_GLASS}, {DEPLOY_ROLE}; not the broad role {BROAD_ROLE}"
+
+
+def test_no_principal_exempt_passes():
+    assert exemption([])["detail"] == "no principal is exempt"
+
+
+def test_no_mfa_statement_is_not_configured_and_no_bucket_is_left_to_bucket_checks():
+    results = posture.exemption_checks({"exists": True, "policy": bucket_policy()}, BROAD_ROLE, AUDIT, "logs")
+    assert status_of(results) == {"bucket.exempt_principals": NOT_CONFIGURED}
+    assert posture.exemption_checks({"exists": False}, BROAD_ROLE, AUDIT, "logs") == []
+
+
+def test_warn_is_worse_than_manual_and_counted_in_its_cell():
+    assert posture.worst([PASS, MANUAL, posture.WARN]) == posture.WARN
+    assert posture.worst([posture.WARN, FAIL]) == FAIL
+    checks = [
+        {"id": "a", "title": "A", "status": PASS, "detail": ""},
+        {"id": "b", "title": "B", "status": posture.WARN, "detail": "why"},
+    ]
+    cell = posture._cell("bucket", checks)  # pylint: disable=protected-access
+    assert (cell["status"], cell["label"]) == (posture.WARN, "1/2")

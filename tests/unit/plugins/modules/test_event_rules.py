@@ -51,7 +51,15 @@ def rule(name="tg-trail", **overrides):
 
 
 def params(**overrides):
-    values = {"event_bus_name": "default", "name_prefix": "tg-", "rules": [rule()], "remove": [], "purge": False}
+    values = {
+        "event_bus_name": "default",
+        "name_prefix": "tg-",
+        "rules": [rule()],
+        "remove": [],
+        "purge": False,
+        "policy_statements": None,
+        "policy_sid_prefix": "Trailguard",
+    }
     values.update(overrides)
     return values
 
@@ -386,3 +394,141 @@ def test_invalid_options_fail_before_any_call(events, run_module):
     result = run_module(module.main, bad)
     assert result["failed"] and "input and input_path are mutually exclusive" in result["msg"]
     assert read_back(events) == {}
+
+
+# ---------------------------------------------------------------- the event bus policy
+
+BUS = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+
+
+def bus_statement(sid="TrailguardFromLogArchive", account="210987654321", **overrides):
+    values = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "events:PutEvents",
+        "Resource": BUS,
+    }
+    values.update(overrides)
+    return values
+
+
+THEIRS = bus_statement("TeamForwarding", "333333333333")
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"policy_statements": []}, None),
+        ({"policy_statements": [bus_statement()]}, None),
+        ({"policy_sid_prefix": "Trail guard", "policy_statements": []}, "policy_sid_prefix must be 1 to 64"),
+        ({"policy_statements": [bus_statement("Team")]}, "policy_statements[0] (Team): Sid must start with"),
+        ({"policy_statements": [bus_statement("Trailguard.x")]}, "policy_statements[0]: Sid must be 1 to 64"),
+        ({"policy_statements": [{"Effect": "Allow"}]}, "policy_statements[0]: Sid must be 1 to 64"),
+        (
+            {"policy_statements": [bus_statement(), bus_statement()]},
+            "policy_statements[1] (TrailguardFromLogArchive): the Sid is in policy_statements twice",
+        ),
+        (
+            {"policy_statements": [{"Sid": "TrailguardX", "Effect": "Allow", "Action": "events:PutEvents"}]},
+            "policy_statements[0] (TrailguardX): a statement needs Principal, Resource",
+        ),
+    ],
+)
+def test_validate_policy_statements(overrides, expected):
+    error = module.validate_params(params(**overrides))
+    if expected is None:
+        assert error is None
+    else:
+        assert error.startswith(expected), error
+
+
+def test_the_wanted_policy_keeps_the_statements_of_others():
+    current = {"Version": "2012-10-17", "Statement": [bus_statement(account="444444444444"), THEIRS]}
+    wanted = module.wanted_policy(current, [bus_statement()], "Trailguard")
+    assert wanted == {"Version": "2012-10-17", "Statement": [bus_statement(), THEIRS]}
+    assert module.wanted_policy(current, [], "Trailguard") == {"Version": "2012-10-17", "Statement": [THEIRS]}
+    assert module.wanted_policy({"Statement": bus_statement()}, [], "Trailguard") is None
+    assert module.wanted_policy(None, [], "Trailguard") is None
+
+
+def test_the_policy_is_compared_as_data():
+    current = {"Version": "2012-10-17", "Statement": [THEIRS, dict(bus_statement(), Action=["events:PutEvents"])]}
+    client = MagicMock()
+    assert module.ensure_bus_policy(client, "default", current, [bus_statement()], "Trailguard", False) == (
+        False,
+        current,
+    )
+    assert client.method_calls == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_changed_statement_is_put_with_the_others_kept(check_mode):
+    current = {"Version": "2012-10-17", "Statement": [bus_statement(account="444444444444"), THEIRS]}
+    client = MagicMock()
+    changed, after = module.ensure_bus_policy(client, "default", current, [bus_statement()], "Trailguard", check_mode)
+    assert changed and after["Statement"] == [bus_statement(), THEIRS]
+    if check_mode:
+        assert client.method_calls == []
+    else:
+        assert client.method_calls == [
+            call.put_permission(EventBusName="default", Policy=json.dumps(after, separators=(",", ":")))
+        ]
+
+
+def test_owned_statements_no_longer_wanted_are_removed_before_the_put():
+    current = {"Version": "2012-10-17", "Statement": [bus_statement("TrailguardOld"), THEIRS]}
+    client = MagicMock()
+    changed, after = module.ensure_bus_policy(client, "default", current, [bus_statement()], "Trailguard", False)
+    assert changed
+    assert client.method_calls == [
+        call.remove_permission(EventBusName="default", StatementId="TrailguardOld"),
+        call.put_permission(EventBusName="default", Policy=json.dumps(after, separators=(",", ":"))),
+    ]
+
+    client = MagicMock()
+    assert module.ensure_bus_policy(client, "default", current, [], "Trailguard", False) == (
+        True,
+        {"Version": "2012-10-17", "Statement": [THEIRS]},
+    )
+    assert client.method_calls == [call.remove_permission(EventBusName="default", StatementId="TrailguardOld")]
+
+
+def policy_of(events):
+    bus = events.describe_event_bus(Name="default")
+    return json.loads(bus["Policy"]) if "Policy" in bus else None
+
+
+def test_bus_policy_check_mode_apply_idempotent_and_removal(events, run_module):
+    events.put_permission(EventBusName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [THEIRS]}))
+    with_policy = args(policy_statements=[bus_statement()])
+
+    result = run_module(module.main, with_policy, check_mode=True, diff=True)
+    assert result["changed"] and result["diff"]["before"]["event bus policy"]["Statement"] == [THEIRS]
+    assert result["policy"]["Statement"] == [bus_statement(), THEIRS]
+    assert policy_of(events)["Statement"] == [THEIRS]
+
+    result = run_module(module.main, with_policy)
+    assert result["changed"]
+    assert sorted(item["Sid"] for item in policy_of(events)["Statement"]) == [
+        "TeamForwarding",
+        "TrailguardFromLogArchive",
+    ]
+    assert not run_module(module.main, with_policy)["changed"]
+    assert not run_module(module.main, args())["changed"], "without policy_statements the policy is left alone"
+    assert len(policy_of(events)["Statement"]) == 2
+
+    assert run_module(module.main, args(policy_statements=[]))["changed"]
+    assert policy_of(events)["Statement"] == [THEIRS]
+    assert not run_module(module.main, args(policy_statements=[]))["changed"]
+
+
+def test_bus_policy_on_a_bus_without_one_and_back_to_none(events, run_module):
+    assert policy_of(events) is None
+    assert run_module(module.main, args(policy_statements=[bus_statement()]))["policy"]["Statement"] == [
+        bus_statement()
+    ]
+    assert policy_of(events)["Statement"] == [bus_statement()]
+    result = run_module(module.main, args(policy_statements=[]))
+    assert result["changed"] and result["policy"] is None
+    assert policy_of(events) is None

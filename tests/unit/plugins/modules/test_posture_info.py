@@ -279,6 +279,7 @@ def test_a_compliant_organization_has_no_red_check(run_module, organization):
     assert not_green == [
         ("account.scp_coverage", "not_applicable"),
         ("alarms.present", "not_configured"),
+        ("athena.accounts", "not_configured"),
         ("bucket.mfa_delete", "manual"),
         ("bucket.object_lock", "not_configured"),
         ("trail.s3_data_events", "not_configured"),
@@ -321,6 +322,7 @@ def test_the_matrix_has_a_row_per_account_and_the_resources_in_their_owners_rows
         "account.scp_coverage",
         "bucket",
         "kms_key",
+        "athena",
     }
     assert {column for column, cell in cells("prod-1").items() if cell} == {
         "account.org_trail",
@@ -328,7 +330,7 @@ def test_the_matrix_has_a_row_per_account_and_the_resources_in_their_owners_rows
         "account.scp_coverage",
     }
     bucket = cells("audit")["bucket"]
-    assert bucket["status"] == "manual" and bucket["label"] == "8/9"
+    assert bucket["status"] == "manual" and bucket["label"] == "9/10"
     assert "[manual] True S3 MFA Delete" in bucket["detail"]
     assert cells("management")["trail"] == dict(cells("management")["trail"], status="pass", label="9/9")
     assert rows["prod-1"]["status"] == "pass" and rows["audit"]["status"] == "manual"
@@ -441,6 +443,7 @@ def test_arns_are_built_in_the_callers_partition(monkeypatch, partition, region)
         "accounts": [],
         "legacy_trail_regions": [],
         "max_workers": 1,
+        "assume_role_name": "OrganizationAccountAccessRole",
     }
     sessions = type("Sessions", (), {"client": lambda self, *args: None})()
     clients = dict.fromkeys(("organizations", "cloudtrail", "cloudwatch", "logs"))

@@ -154,7 +154,13 @@ class TestSiemConsumerPolicy:
 
     def test_reads_only_the_one_queue(self, statements):
         read = statements["TrailguardReadQueue"]
-        assert read["Action"] == ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+        assert read["Action"] == [
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",  # the Splunk Add-on for AWS and Logstash's SQS inputs look the queue up first
+            "sqs:GetQueueUrl",
+            "sqs:ReceiveMessage",
+        ]
         assert read["Resource"] == QUEUE and "Principal" not in read
 
     def test_reads_only_the_organization_log_prefix(self, statements):

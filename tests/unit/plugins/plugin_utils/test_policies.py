@@ -4,6 +4,8 @@ What these policies *do* is proven with an IAM policy simulator in tests/policy.
 """
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -206,7 +208,7 @@ class TestServiceControlPolicies:
         assert {"s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"} <= set(
             bucket["Action"]
         )
-        assert len(bucket["Action"]) == 24  # seed 002's list less 3 that are not bucket actions
+        assert len(bucket["Action"]) == len(set(bucket["Action"])) == 31
         assert "s3:DeleteBucketOwnershipControls" not in bucket["Action"]
         key = scp["TrailguardProtectLogKey"]
         assert key["Resource"] == [KEY, f"arn:aws:kms:us-east-1:{AUDIT}:alias/trail"]
@@ -220,6 +222,30 @@ class TestServiceControlPolicies:
             "StringEquals": {"aws:PrincipalAccount": AUDIT},
             "ArnNotLike": {"aws:PrincipalArn": ["arn:x"]},
         }
+
+    def test_log_archive_protection_covers_delivery_siem_feed_and_retention(self):
+        bucket = by_sid(policies.scp_protect_log_archive(BUCKET, KEY))["TrailguardProtectLogBucket"]
+        assert {
+            "s3:PutBucketRequestPayment",  # a Requester Pays bucket stops CloudTrail's delivery
+            "s3:PutBucketNotification",  # removing it cuts the SIEM feed
+            "s3:PutObjectRetention",
+            "s3:BypassGovernanceRetention",
+            "s3:PutBucketCORS",
+            "s3:PutAnalyticsConfiguration",
+            "s3:PutIntelligentTieringConfiguration",
+            "s3:PutAccelerateConfiguration",
+        } <= set(bucket["Action"])
+
+    def test_log_archive_protection_lets_archived_logs_be_restored(self):
+        bucket = by_sid(policies.scp_protect_log_archive(BUCKET, KEY))["TrailguardProtectLogBucket"]
+        assert "s3:RestoreObject" not in bucket["Action"]
+
+    def test_the_guardrails_readme_names_every_denied_bucket_action(self):
+        readme = (Path(__file__).resolve().parents[4] / "roles" / "guardrails" / "README.md").read_text()
+        named = set(re.findall(r"`(\w+)`", readme))
+        missing = [action for action in policies.LOG_BUCKET_PROTECTED_ACTIONS if action.split(":")[1] not in named]
+        assert not missing, f"roles/guardrails/README.md does not say the SCP denies {missing}"
+        assert "does not deny `s3:RestoreObject`" in readme
 
     def test_scps_fit_the_size_quota(self):
         scp = policies.scp_protect_log_archive(BUCKET, KEY, key_alias="trail", exempt_principal_arns=["arn:x"] * 3)
@@ -421,12 +447,75 @@ SIZED = {
         ROLE_INLINE_POLICIES,
     ),
     "mfa_required_policy": (lambda org: policies.mfa_required_policy(), _iam, GROUP_INLINE_POLICIES),
+    # EventBridge API Reference, PutPermission: "The permission policy on the event bus cannot exceed 10 KB in size."
+    "tamper_alerts_bus_policy": (
+        lambda org: policies.tamper_alerts_bus_policy(
+            f"arn:aws:events:{LONG_REGION}:{org['management']}:event-bus/default", [org["log_archive"]]
+        ),
+        _bytes,
+        10 * 1024,
+    ),
+    "event_bus_forwarder_policy": (
+        lambda org: policies.event_bus_forwarder_policy(
+            [f"arn:aws:events:{LONG_REGION}:{org['management']}:event-bus/default"]
+        ),
+        _iam,
+        ROLE_INLINE_POLICIES,
+    ),
     "config_recorder_delivery_policy": (
         lambda org: policies.config_recorder_delivery_policy(
             org["bucket"], org["log_archive"], org["key_arn"], key_prefix=org["key_prefix"]
         ),
         _iam,
         ROLE_INLINE_POLICIES,
+    ),
+    "athena_results_bucket_policy": (
+        lambda org: policies.athena_results_bucket_policy(org["bucket"], org["log_archive"], org["key_arn"]),
+        _bytes,
+        S3_BUCKET_POLICY,
+    ),
+    "athena_results_key_policy": (lambda org: policies.athena_results_key_policy(org["log_archive"]), _bytes, KMS_KEY_POLICY),
+    "athena_reader_trust": (
+        lambda org: policies.athena_reader_trust([f"arn:aws:iam::{org['log_archive']}:role/{'r' * 64}"]),
+        _iam,
+        ROLE_TRUST_POLICY,
+    ),
+    "athena_reader_policy": (
+        lambda org: policies.athena_reader_policy(
+            f"arn:aws:athena:{LONG_REGION}:{org['log_archive']}:workgroup/{'w' * 128}", "d" * 255, org["bucket"],
+            org["id"], org["bucket"], org["key_arn"], key_prefix=org["key_prefix"],
+        ),
+        _iam,
+        ROLE_INLINE_POLICIES,
+    ),
+    "deploy_role_trust": (
+        lambda org: policies.deploy_role_trust(
+            [f"arn:aws:iam::{org['management']}:{kind}/{'p' * 60}/{index}{'r' * 62}"
+             for kind in ("role", "user") for index in range(5)],
+            require_mfa=True,
+        ),
+        _iam,
+        ROLE_TRUST_POLICY,
+    ),
+    # The log-archive SCP with the deploy role protected, as the guardrails role writes it.
+    "scp_protect_roles": (
+        lambda org: policies.scp_protect_roles(
+            SIZED["scp_protect_log_archive"][0](org), [f"arn:aws:iam::{org['log_archive']}:role/{'d' * 64}"],
+            exempt_principal_arns=org["exempt"],
+        ),
+        _iam,
+        SCP,
+    ),
+    # The deploy role's larger policy (roles/deploy_role), a customer managed policy: IAM User Guide, "IAM and AWS STS
+    # quotas", managed policy size, 6,144 characters.
+    "runner_policy": (
+        lambda org: policies.runner_policy(
+            [json.loads((Path(__file__).resolve().parents[4] / "docs" / "iam" / name).read_text())
+             for name in ("log-archive.json", "deploy-role-log-archive.json")],
+            org["management"], org["log_archive"], "c" * 40, LONG_REGION, deploy_role_name="d" * 64,
+        ),
+        _iam,
+        6144,
     ),
 }  # fmt: skip
 # Filters that return statements or merge documents rather than build one: sized within the policies above.
