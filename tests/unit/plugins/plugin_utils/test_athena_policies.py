@@ -24,7 +24,9 @@ def test_the_results_bucket_denies_plain_http_other_accounts_and_other_keys():
         "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
         "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY},
     }
-    without_tls = policies.athena_results_bucket_policy("acme-athena-results", "222222222222", KEY, deny_insecure_transport=False)
+    without_tls = policies.athena_results_bucket_policy(
+        "acme-athena-results", "222222222222", KEY, deny_insecure_transport=False
+    )
     assert "TrailguardDenyInsecureTransport" not in sids(without_tls)
 
 
@@ -51,16 +53,33 @@ def test_the_reader_trust_lists_each_principal_once():
 
 def test_the_reader_policy_is_built_in_the_workgroups_partition_and_region():
     policy = policies.athena_reader_policy(
-        WORK_GROUP, "acme_cloudtrail", "acme-cloudtrail", "o-a1b2c3d4e5", "acme-athena-results", KEY, key_prefix="trails"
+        WORK_GROUP,
+        "acme_cloudtrail",
+        "acme-cloudtrail",
+        "o-a1b2c3d4e5",
+        "acme-athena-results",
+        KEY,
+        key_prefix="trails",
     )
     statements = {statement["Sid"]: statement for statement in policy["Statement"]}
-    assert statements["TrailguardReadTheCatalog"]["Resource"][0] == "arn:aws-us-gov:glue:us-gov-west-1:222222222222:catalog"
+    assert (
+        statements["TrailguardReadTheCatalog"]["Resource"][0]
+        == "arn:aws-us-gov:glue:us-gov-west-1:222222222222:catalog"
+    )
     assert statements["TrailguardReadTheLogs"]["Resource"] == (
         "arn:aws-us-gov:s3:::acme-cloudtrail/trails/AWSLogs/o-a1b2c3d4e5/*/CloudTrail/*"
     )
-    assert statements["TrailguardListTheLogs"]["Condition"] == {"StringLike": {"s3:prefix": "trails/AWSLogs/o-a1b2c3d4e5/*"}}
+    assert statements["TrailguardListTheLogs"]["Condition"] == {
+        "StringLike": {"s3:prefix": "trails/AWSLogs/o-a1b2c3d4e5/*"}
+    }
     assert statements["TrailguardUseTheResultsKeyThroughS3"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-gov-west-1.amazonaws.com"}
     }
-    actions = {action for statement in policy["Statement"] for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
-    assert not {action for action in actions if action.split(":")[1].startswith(("Create", "Update", "Delete", "Put"))} - {"s3:PutObject"}
+    actions = {
+        action
+        for statement in policy["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert not {
+        action for action in actions if action.split(":")[1].startswith(("Create", "Update", "Delete", "Put"))
+    } - {"s3:PutObject"}
