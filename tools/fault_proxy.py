@@ -82,7 +82,8 @@ HOP_BY_HOP = {
     "upgrade",
     "expect",
 }
-READ_PREFIXES = ("Describe", "Get", "List", "Head", "Lookup", "Check", "Test")
+# BatchGet reads several items at once (Athena BatchGetNamedQuery, Glue BatchGetPartition).
+READ_PREFIXES = ("Describe", "Get", "BatchGet", "List", "Head", "Lookup", "Check", "Test")
 # Reads that do not look like one: STS hands out credentials, nothing changes.
 READ_ACTIONS = {"sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:GetCallerIdentity"}
 

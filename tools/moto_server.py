@@ -14,7 +14,6 @@ import sys
 
 import xmltodict
 
-S3_FILTER_RULE_NAMES = ("prefix", "suffix")
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
 
 

@@ -90,6 +90,7 @@ def organization_state(client):
             content = orgs.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
             targets = _pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
             policies[_unique(policies, policy["Name"])] = {
+                "id": policy["Id"],
                 "aws_managed": policy["AwsManaged"],
                 "content": _json(content),
                 "targets": sorted(t["TargetId"] for t in targets),
@@ -388,6 +389,8 @@ ORGANIZATION_ID = re.compile(r"(?<![\w-])o-[a-z0-9]{10,32}(?![a-z0-9])")
 ROOT_ID = re.compile(r"(?<![\w-])r-[a-z0-9]{4,32}(?![a-z0-9])")
 OU_ID = re.compile(r"(?<![\w-])ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}(?![a-z0-9])")
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+# A policy's generated ID (AWS managed policies, such as p-FullAWSAccess, keep theirs).
+POLICY_ID = re.compile(r"(?<![\w-])p-[a-z0-9]{8,128}(?![a-z0-9])")
 
 
 def normalize(state):
@@ -398,11 +401,16 @@ def normalize(state):
     for account in state["accounts"].values():
         for key in account.get("customer_keys", []):
             key_labels[key["id"]] = f"<key:{(key['aliases'] or ['unaliased'])[0]}>"
+    # An SCP's ID is named after the policy: the tamper rule that watches the guardrail SCPs lists their IDs.
+    policy_labels = {
+        policy["id"]: f"<scp:{name}>" for name, policy in state.get("organization", {}).get("policies", {}).items()
+    }
     account_id = re.compile(r"(?<!\d)(" + "|".join(map(re.escape, names)) + r")(?!\d)") if names else None
 
     def text(value):
         value = ENDPOINT.sub("<endpoint>", value)
         value = UUID.sub(lambda match: key_labels.get(match.group(0), "<uuid>"), value)
+        value = POLICY_ID.sub(lambda match: policy_labels.get(match.group(0), "<policy>"), value)
         if account_id:
             value = account_id.sub(lambda match: f"<account:{names[match.group(1)]}>", value)
         value = OU_ID.sub("<ou>", value)

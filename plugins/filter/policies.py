@@ -15,6 +15,7 @@ from ansible_collections.trailguard.cloudtrail.plugins.plugin_utils import polic
 class FilterModule:
     def filters(self):
         return {
+            "access_log_bucket_policy": policies.access_log_bucket_policy,
             "audit_bucket_policy": policies.audit_bucket_policy,
             "kms_key_policy": policies.kms_key_policy,
             "scp_deny_trail_tampering": policies.scp_deny_trail_tampering,

@@ -151,12 +151,9 @@ from collections import Counter
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import account_state
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
-    list_organizational_units_for_parent,
-)
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_accounts_for_parent
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_roots
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import walk_organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_tags_for_resource
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_account_id
 
@@ -168,32 +165,13 @@ ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 TAGS_RE = re.compile(r"\btags\b")
 
 
-def walk_organization(client):
-    """Every account with the path and ID of its parent, and every OU path with its ID.
-
-    Walks the OU tree from the root with two listings per OU and none per account
-    (list_parents would cost one call per account).
-    """
-    accounts, ous = [], {}
-    parents = [("/", root["Id"]) for root in list_roots(client)]
-    while parents:
-        path, parent_id = parents.pop(0)
-        accounts.extend((account, path, parent_id) for account in list_accounts_for_parent(client, parent_id))
-        for ou in list_organizational_units_for_parent(client, parent_id):
-            child = f"{path.rstrip('/')}/{ou['Name']}"
-            ous[child] = ou["Id"]
-            parents.append((child, ou["Id"]))
-    return accounts, ous
-
-
 def account_record(account, ou_path, ou_id):
     """The host variables of one account (JSON-safe, so they can be cached)."""
     return {
         "account_id": account["Id"],
         "account_name": account.get("Name", ""),
         "account_email": account.get("Email", ""),
-        # `State` replaces the deprecated `Status` (same values for active and suspended accounts).
-        "account_status": account.get("State") or account.get("Status", ""),
+        "account_status": account_state(account),
         "account_arn": account.get("Arn", ""),
         "ou_path": ou_path,
         "ou_id": ou_id,
@@ -335,8 +313,8 @@ class InventoryModule(AWSInventoryBase):
                 "of the organization's management account (or set assume_role_arn to a role there)"
             )
         management_id = organization["MasterAccountId"]
-        accounts, ous = walk_organization(client)
-        records = [account_record(account, path, parent_id) for account, path, parent_id in accounts]
+        _root_id, ous, accounts = walk_organization(client)
+        records = [account_record(account, path, ancestors[0]) for account, path, ancestors in accounts]
 
         ou_paths = [normalize_ou_path(path) for path in self.get_option("ou_paths")]
         missing = [path for path in ou_paths if path != "/" and path not in ous]

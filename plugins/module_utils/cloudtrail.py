@@ -3,8 +3,7 @@
 # Copyright: Contributors to the trailguard.cloudtrail collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Thin wrappers around the CloudTrail API (and the KMS and STS reads that the
-org_trail module needs), in the style of amazon.aws's iam.py, plus the pure
+"""Thin wrappers around the CloudTrail API, in the style of amazon.aws's iam.py, plus the pure
 helpers that turn CloudTrail's answers into the module's snake_case shapes.
 
 Every wrapper retries throttling and turns any other botocore error into
@@ -72,12 +71,6 @@ class InsightSelectorsErrorHandler(CloudTrailErrorHandler):
     @classmethod
     def _is_missing(cls):
         return is_boto3_error_code("InsightNotEnabledException")
-
-
-class KMSErrorHandler(CloudTrailErrorHandler):
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("NotFoundException")
 
 
 def trail_refusal(code, arguments):
@@ -247,22 +240,6 @@ def add_tags(client, resource_id, tags):
 def remove_tags(client, resource_id, keys):
     client.remove_tags(ResourceId=resource_id, TagsList=[{"Key": key} for key in keys])
     return True
-
-
-# ---------------------------------------------------------------- KMS and STS reads
-
-
-@KMSErrorHandler.list_error_handler("describe KMS key")
-@cloudtrail_retry
-def describe_kms_key(client, key_id):
-    """KeyMetadata of the key that a key ID, key ARN, alias or alias ARN names, or None."""
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
-
-
-@CloudTrailErrorHandler.common_error_handler("get caller identity")
-@cloudtrail_retry
-def get_caller_identity(client):
-    return client.get_caller_identity()
 
 
 # ---------------------------------------------------------------- lookup and shapes

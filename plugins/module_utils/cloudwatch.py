@@ -46,10 +46,12 @@ class CloudWatchErrorHandler(AWSErrorHandler):
 
 @CloudWatchErrorHandler.list_error_handler("describe metric filters")
 @cloudwatch_retry
-def describe_metric_filters(client, log_group_name, name_prefix):
-    """The metric filters of the log group whose names start with `name_prefix`; None when the group is missing."""
+def describe_metric_filters(client, log_group_name, name_prefix=None):
+    """The metric filters of the log group (those whose names start with `name_prefix`, if given); None when the
+    group is missing."""
+    prefix = {"filterNamePrefix": name_prefix} if name_prefix else {}
     paginator = client.get_paginator("describe_metric_filters")
-    result = paginator.paginate(logGroupName=log_group_name, filterNamePrefix=name_prefix).build_full_result()
+    result = paginator.paginate(logGroupName=log_group_name, **prefix).build_full_result()
     return result.get("metricFilters", [])
 
 
@@ -83,6 +85,18 @@ def describe_alarms(client, name_prefix):
     paginator = client.get_paginator("describe_alarms")
     result = paginator.paginate(AlarmNamePrefix=name_prefix).build_full_result()
     return result.get("MetricAlarms", [])
+
+
+@CloudWatchErrorHandler.common_error_handler("describe alarms")
+@cloudwatch_retry
+def describe_alarms_named(client, names):
+    """The metric alarms with these names (DescribeAlarms takes at most 100 names a call)."""
+    alarms = []
+    for start in range(0, len(names), 100):
+        paginator = client.get_paginator("describe_alarms")
+        result = paginator.paginate(AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm"])
+        alarms += result.build_full_result().get("MetricAlarms", [])
+    return alarms
 
 
 @CloudWatchErrorHandler.common_error_handler("put metric alarm")

@@ -5,3 +5,6 @@
 
 TRAILGUARD_COLLECTION_NAME = "trailguard.cloudtrail"
 TRAILGUARD_COLLECTION_VERSION = "1.0.0"
+
+# The service principal CloudTrail writes and reads as (bucket, key and topic policies; trusted access).
+CLOUDTRAIL_SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"

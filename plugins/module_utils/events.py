@@ -62,6 +62,13 @@ def list_targets_by_rule(client, event_bus_name, rule_name):
     return paginator.paginate(EventBusName=event_bus_name, Rule=rule_name).build_full_result()["Targets"]
 
 
+@EventBridgeErrorHandler.list_error_handler("describe rule")
+@events_retry
+def describe_rule(client, event_bus_name, rule_name):
+    """The rule, or None when it does not exist."""
+    return client.describe_rule(Name=rule_name, EventBusName=event_bus_name)
+
+
 @EventBridgeErrorHandler.common_error_handler("put rule")
 @events_retry
 def put_rule(client, rule):

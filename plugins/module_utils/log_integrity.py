@@ -47,6 +47,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.common import CLOUDTRAIL_SERVICE_PRINCIPAL
+
 HOUR = datetime.timedelta(hours=1)
 # A digest file counts as late, not missing, until this long after the hour it covers has ended.
 DELIVERY_GRACE = HOUR
@@ -310,7 +312,7 @@ def pause_events(records, trail_names):
     """The successful StopLogging/StartLogging calls on the trail (by name or ARN) among a log's records."""
     events = []
     for item in records:
-        if item.get("eventSource") != "cloudtrail.amazonaws.com" or item.get("eventName") not in PAUSE_EVENTS:
+        if item.get("eventSource") != CLOUDTRAIL_SERVICE_PRINCIPAL or item.get("eventName") not in PAUSE_EVENTS:
             continue
         if item.get("errorCode") or (item.get("requestParameters") or {}).get("name") not in trail_names:
             continue  # a refused call (an SCP's AccessDenied, say) stopped nothing

@@ -3,8 +3,8 @@
 # Copyright: Contributors to the trailguard.cloudtrail collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Thin wrappers around the AWS Organizations API (and the few STS and
-CloudTrail calls that belong with it), in the style of amazon.aws's iam.py.
+"""Thin wrappers around the AWS Organizations API (and the CloudTrail delegated-administrator
+calls that belong with it), in the style of amazon.aws's iam.py.
 
 Every wrapper retries throttling and concurrent-modification errors and turns
 any other botocore error into AnsibleOrganizationsError("Failed to <verb noun>"),
@@ -20,8 +20,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import propagation_retry
-
-CLOUDTRAIL_SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 
 # Organizations serialises writes per organization, so parallel runs (or AWS's
 # own automation) can briefly collide; both codes are safe to retry.
@@ -131,6 +129,34 @@ def resolve_ou_path(client, root_id, path, option="targets"):
     return ou
 
 
+def walk_organization(client):
+    """The tree under the organization's root: (root ID, {OU path: OU ID}, [(account, OU path, ancestor IDs)]).
+
+    Two listings per OU and the root, none per account (ListParents would cost one call per account). The
+    ancestors are nearest first, ending with the root; the root ID is None when there is no root.
+    """
+    roots = list_roots(client)
+    if not roots:
+        return None, {}, []
+    root_id = roots[0]["Id"]
+    ous, accounts = {}, []
+    queue = [(root_id, "/", [root_id])]
+    while queue:
+        parent_id, path, ancestors = queue.pop(0)
+        accounts += [(account, path, ancestors) for account in list_accounts_for_parent(client, parent_id)]
+        for ou in list_organizational_units_for_parent(client, parent_id):
+            ou_path = f"{path.rstrip('/')}/{ou['Name']}"
+            ous[ou_path] = ou["Id"]
+            queue.append((ou["Id"], ou_path, [ou["Id"]] + ancestors))
+    return root_id, ous, accounts
+
+
+def account_state(account):
+    """ACTIVE, SUSPENDED, ...: `State` replaces the deprecated `Status` (the same values for active and suspended
+    accounts), which is read only when `State` is missing."""
+    return account.get("State") or account.get("Status", "")
+
+
 # ---------------------------------------------------------------- caller checks (pure)
 
 
@@ -164,12 +190,6 @@ def all_features_error(organization, action):
             "console > Settings) and have every member account accept the handshake, then run again."
         )
     return None
-
-
-@OrganizationsErrorHandler.common_error_handler("get caller identity")
-@organizations_retry
-def get_caller_identity(sts_client):
-    return sts_client.get_caller_identity()
 
 
 # ---------------------------------------------------------------- trusted access and delegated administrators

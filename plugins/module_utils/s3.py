@@ -122,8 +122,9 @@ def put_object_lock_configuration(client, bucket, configuration):
 @S3ErrorHandler.list_error_handler("get bucket versioning")
 @AWSRetry.jittered_backoff()
 def get_bucket_versioning(client, bucket):
-    """Enabled, Suspended, or "" when versioning was never turned on; None when the bucket does not exist."""
-    return client.get_bucket_versioning(Bucket=bucket).get("Status", "")
+    """Status (Enabled or Suspended) and MFADelete, each only when set; None when the bucket does not exist."""
+    response = client.get_bucket_versioning(Bucket=bucket)
+    return {key: response[key] for key in ("Status", "MFADelete") if key in response}
 
 
 @S3ErrorHandler.common_error_handler("put bucket versioning")
@@ -289,15 +290,3 @@ def normalize_lifecycle_rule(rule):
     if isinstance(rule, list):
         return [normalize_lifecycle_rule(item) for item in rule]
     return rule
-
-
-@S3ErrorHandler.common_error_handler("describe the default encryption key")
-@AWSRetry.jittered_backoff()
-def describe_encryption_key(kms_client, key_id):
-    """The KMS key's metadata; None when KMS does not find it, {} when this account may not describe it."""
-    try:
-        return kms_client.describe_key(KeyId=key_id)["KeyMetadata"]
-    except is_boto3_error_code("NotFoundException"):
-        return None
-    except is_boto3_error_code("AccessDeniedException"):
-        return {}

@@ -265,11 +265,12 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts imp
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import delete_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail_status
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import stop_logging
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import AnsibleSTSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ACCOUNT_ID_RE
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import parse_arn
 
@@ -582,7 +583,7 @@ def main():
             datetime.datetime.now(datetime.timezone.utc),
             module.check_mode,
         )
-    except (AnsibleAccountsError, AnsibleCloudTrailError) as e:
+    except (AnsibleAccountsError, AnsibleCloudTrailError, AnsibleSTSError) as e:
         module.fail_json_aws_error(e)
 
     if module._diff:  # pylint: disable=protected-access

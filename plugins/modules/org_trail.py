@@ -399,11 +399,9 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail i
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import cloudtrail_retry
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import create_trail
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import delete_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import describe_kms_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import event_selectors_from_boto3
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import event_selectors_to_boto3
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import find_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_event_selectors
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_insight_selectors
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import get_trail
@@ -416,12 +414,14 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail i
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import start_logging
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import stop_logging
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import update_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import (
-    TrailguardAWSModule as AnsibleAWSModule,
-)
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.kms import describe_kms_key
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import DEFAULT_PROPAGATION_TIMEOUT
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import PROPAGATION_TIMEOUT_SPEC
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import check_propagation_timeout
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import AnsibleSTSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_arn
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_bucket_name
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_trail_name
@@ -834,7 +834,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         propagation_timeout=dict(PROPAGATION_TIMEOUT_SPEC),
     )
-    module = AnsibleAWSModule(
+    module = TrailguardAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[("event_selectors", "advanced_event_selectors")],
@@ -861,7 +861,7 @@ def main():
             changed, after = ensure_absent(client, before, module.check_mode)
         else:
             changed, after = ensure_present(client, before, params["name"], region, params, settings, module.check_mode)
-    except AnsibleCloudTrailError as e:
+    except (AnsibleCloudTrailError, AnsibleKMSError, AnsibleSTSError) as e:
         module.fail_json_aws_error(e)
 
     result = dict(changed=changed, trail=after)

@@ -174,9 +174,10 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules impo
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import caller_is_management
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_accounts
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_roots
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import AnsibleSTSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import get_caller_identity
 
 
 def arn_partition(arn):
@@ -231,7 +232,7 @@ def main():
     cloudtrail_client = module.client("cloudtrail") if module.params["include_trails"] else None
     try:
         result = describe(client, sts_client, module.params["include_accounts"], cloudtrail_client)
-    except (AnsibleOrganizationsError, AnsibleCloudTrailError) as e:
+    except (AnsibleOrganizationsError, AnsibleCloudTrailError, AnsibleSTSError) as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, **result)
 

@@ -143,10 +143,8 @@ from copy import deepcopy
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import (
-    TrailguardAWSModule as AnsibleAWSModule,
-)
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import CLOUDTRAIL_SERVICE_PRINCIPAL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.common import CLOUDTRAIL_SERVICE_PRINCIPAL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import all_features_error
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
@@ -158,7 +156,6 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import disable_aws_service_access
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import enable_aws_service_access
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import list_accounts
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import (
     list_aws_service_access_for_organization,
@@ -175,6 +172,8 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import DEFAULT_PROPAGATION_TIMEOUT
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import PROPAGATION_TIMEOUT_SPEC
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.propagation import check_propagation_timeout
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import AnsibleSTSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_account_id
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import first_error
 
@@ -330,7 +329,7 @@ def main():
         purge_delegated_administrators=dict(type="bool", default=False),
         propagation_timeout=dict(PROPAGATION_TIMEOUT_SPEC),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = TrailguardAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     # Keep the order given, drop repeats.
     service_principals = list(dict.fromkeys(module.params["service_principals"]))
@@ -373,7 +372,7 @@ def main():
             changed, after = ensure_absent(*arguments, module.check_mode)
         if changed and not module.check_mode:
             after = describe_trusted_access(client, service_principals)
-    except AnsibleOrganizationsError as e:
+    except (AnsibleOrganizationsError, AnsibleSTSError) as e:
         module.fail_json_aws_error(e)
 
     result = dict(changed=changed, **after)

@@ -445,38 +445,40 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts imp
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import scan_accounts
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.accounts import search_account_trails
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudtrail import AnsibleCloudTrailError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.events import AnsibleEventBridgeError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.kms import AnsibleKMSError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import describe_organization
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import management_caller_error
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import AnsiblePostureError
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import account_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import alarm_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import tamper_rule_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import athena_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import bucket_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import build_report
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import exemption_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import key_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import organization_trail_problem
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_alarms
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_tamper_rule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_athena_table
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_bucket
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_organization_tree
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_scp_targets
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_tamper_rule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import read_trail
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import scp_checks
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import trail_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import account_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import alarm_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import athena_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import bucket_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import build_report
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import exemption_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import key_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import organization_trail_problem
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import scp_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import tamper_rule_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import trail_checks
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import AnsibleS3Error
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ACCOUNT_ID_RE
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import OU_ID_RE
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ROOT_ID_RE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import AnsibleSTSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.sts import get_caller_identity
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_account_id
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_arn
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_bucket_name
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_scp_target
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_trail_name
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import first_error
 
@@ -491,19 +493,6 @@ def _check_account(account, name):
     return first_error(
         check_account_id(account["account_id"], f"{name}.account_id"),
         check_arn(account.get("role_arn"), f"{name}.role_arn", service="iam"),
-    )
-
-
-def _check_target(target, name):
-    if (
-        target == "root"
-        or target.startswith("/")
-        or any(r.match(target) for r in (ROOT_ID_RE, OU_ID_RE, ACCOUNT_ID_RE))
-    ):
-        return None
-    return (
-        f"{name} must be root, a root ID (r-...), an OU ID (ou-...), an OU path such as /Workloads or a 12-digit "
-        f"account ID, got {target!r}"
     )
 
 
@@ -527,7 +516,7 @@ def validate(params):
     for index, scp in enumerate(params["scps"]):
         if not scp["targets"]:
             errors.append(f"scps[{index}].targets must list at least one target")
-        errors += [_check_target(target, f"scps[{index}].targets[{n}]") for n, target in enumerate(scp["targets"])]
+        errors += [check_scp_target(target, f"scps[{index}].targets[{n}]") for n, target in enumerate(scp["targets"])]
     ids = [account["account_id"] for account in params["accounts"]]
     duplicates = sorted({account_id for account_id in ids if ids.count(account_id) > 1})
     if duplicates:
@@ -774,9 +763,13 @@ def main():
     except (
         AnsibleAccountsError,
         AnsibleCloudTrailError,
+        AnsibleCloudWatchError,
+        AnsibleEventBridgeError,
+        AnsibleKMSError,
         AnsibleOrganizationsError,
         AnsiblePostureError,
         AnsibleS3Error,
+        AnsibleSTSError,
     ) as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, report=report)

@@ -130,9 +130,7 @@ logging_enabled:
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import (
-    TrailguardAWSModule as AnsibleAWSModule,
-)
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import AnsibleS3Error
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import desired_logging
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import get_bucket_logging
@@ -180,7 +178,7 @@ def main():
         target_bucket=dict(type="str"),
         target_prefix=dict(type="str", default="", no_log=False),
     )
-    module = AnsibleAWSModule(
+    module = TrailguardAWSModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ["target_bucket"])],
         supports_check_mode=True,

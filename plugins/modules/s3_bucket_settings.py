@@ -298,6 +298,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import s3
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.kms import AnsibleKMSError
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.kms import describe_encryption_key
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import check_bucket_name
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import parse_arn
@@ -456,7 +458,7 @@ def read_bucket(client, bucket):
         return None
     current = {"region": region, "object_lock": s3.get_object_lock_configuration(client, name)}
     if bucket["versioning"] is not None:
-        current["versioning"] = s3.get_bucket_versioning(client, name)
+        current["versioning"] = s3.get_bucket_versioning(client, name).get("Status", "")
     if bucket["public_access_block"] is not None:
         current["public_access_block"] = current_public_access_block(s3.get_public_access_block(client, name))
     if bucket["object_ownership"] is not None:
@@ -514,7 +516,7 @@ def check_bucket(where, bucket, current, region, kms, check_mode=False):
                 f"{where}: encryption.kms_key_id ({key_id}) is in region {arn['region']}, but the bucket is in region "
                 f"{bucket_region}: S3 default encryption can only use a key in the bucket's region"
             )
-        key = s3.describe_encryption_key(kms, key_id)
+        key = describe_encryption_key(kms, key_id)
         # In check mode the key may be one that the run would create first (its task ran in check mode too).
         if key is None and not check_mode:
             return f"{where}: encryption.kms_key_id ({key_id}): no such KMS key was found in region {bucket_region}"
@@ -715,7 +717,7 @@ def main():
         for bucket, current in zip(buckets, currents):
             created, changes = ensure_bucket(client, bucket, current, region, module.check_mode)
             results.append((bucket["name"], created, changes))
-    except s3.AnsibleS3Error as e:
+    except (s3.AnsibleS3Error, AnsibleKMSError) as e:
         module.fail_json_aws_error(e)
 
     result = dict(

@@ -227,9 +227,7 @@ from copy import deepcopy
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import (
-    TrailguardAWSModule as AnsibleAWSModule,
-)
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.modules import TrailguardAWSModule
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import AnsibleOrganizationsError
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import attach_policy
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import create_policy
@@ -248,9 +246,8 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organization
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import tag_resource
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import untag_resource
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import update_policy
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ACCOUNT_ID_RE
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import OU_ID_RE
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ROOT_ID_RE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import SCP_TARGET_HELP
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import classify_scp_target
 
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 FULL_AWS_ACCESS = "FullAWSAccess"
@@ -258,22 +255,6 @@ FULL_AWS_ACCESS = "FullAWSAccess"
 AWS_MANAGED_POLICY_NAMES = (FULL_AWS_ACCESS, "RCPFullAWSAccess")
 # The AWS quota for the size of an SCP or RCP document, in characters.
 MAX_CONTENT_LENGTH = 5120
-TARGET_HELP = (
-    "use 'root', a root ID (r-...), an OU ID (ou-...), an OU path such as /Workloads/Prod, or a 12-digit account ID"
-)
-
-
-def classify_target(target):
-    """'root', 'ou', 'path', 'account', or None when `target` is none of them."""
-    if target == "root" or ROOT_ID_RE.match(target):
-        return "root"
-    if OU_ID_RE.match(target):
-        return "ou"
-    if target.startswith("/"):
-        return "path"
-    if ACCOUNT_ID_RE.match(target):
-        return "account"
-    return None
 
 
 def minify_content(content):
@@ -308,8 +289,8 @@ def validate_options(params):
             "AWS does not allow detaching RCPFullAWSAccess"
         )
     for index, target in enumerate(params["targets"] or []):
-        if classify_target(target) is None:
-            return f"targets[{index}]: {target!r} is not a valid target; {TARGET_HELP}"
+        if classify_scp_target(target) is None:
+            return f"targets[{index}]: {target!r} is not a valid target; use {SCP_TARGET_HELP}"
     return None
 
 
@@ -323,7 +304,7 @@ def resolve_targets(client, root, targets):
     resolved = {}
     for index, target in enumerate(targets):
         option = f"targets[{index}]"
-        kind = classify_target(target)
+        kind = classify_scp_target(target)
         if kind == "root":
             if target not in ("root", root["Id"]):
                 raise AnsibleOrganizationsError(
@@ -521,7 +502,7 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = TrailguardAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = dict(module.params)
 
     error = validate_options(params)

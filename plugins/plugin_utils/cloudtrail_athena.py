@@ -25,11 +25,12 @@ trail key live in one account and region), so Athena lists and reads only those 
 
 import re
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ACCOUNT_ID_RE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import BUCKET_NAME_RE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import ORGANIZATION_ID_RE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.validation import REGION_RE
+
 DATABASE_RE = re.compile(r"^[a-z0-9_]{1,255}$")
-ORGANIZATION_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 # The Athena User Guide's CloudTrail table, column for column (Hive types, lowercase, as Glue stores them).
 CLOUDTRAIL_COLUMNS = [
@@ -129,7 +130,7 @@ def cloudtrail_table(organization_id, bucket_name, accounts, regions, key_prefix
         f"organization_id must be an organization ID like o-exampleorgid, got {organization_id!r}: an empty one "
         "would make the table read AWSLogs//, where no log is",
     )
-    _check(BUCKET_RE.match(str(bucket_name or "")), f"bucket_name must be an S3 bucket name, got {bucket_name!r}")
+    _check(BUCKET_NAME_RE.match(str(bucket_name or "")), f"bucket_name must be an S3 bucket name, got {bucket_name!r}")
     region_names = [str(region) for region in regions]
     bad_regions = [region for region in region_names if not REGION_RE.match(region)]
     _check(region_names and not bad_regions, f"regions must be AWS region names, without spaces; invalid: {bad_regions or 'none given'}")
@@ -186,7 +187,7 @@ def cloudtrail_queries(
     _check(DATABASE_RE.match(str(table)), f"table must be lowercase letters, digits and '_', got {table!r}")
     _check(ACCOUNT_ID_RE.match(str(log_archive_account_id)), "log_archive_account_id must be a 12-digit account ID")
     _check(REGION_RE.match(str(home_region)), f"home_region must be an AWS region name, got {home_region!r}")
-    _check(BUCKET_RE.match(str(bucket_name)), f"bucket_name must be an S3 bucket name, got {bucket_name!r}")
+    _check(BUCKET_NAME_RE.match(str(bucket_name)), f"bucket_name must be an S3 bucket name, got {bucket_name!r}")
     _check(str(key_arn).startswith("arn:"), f"key_arn must be the trail key's ARN, got {key_arn!r}")
     _check(int(days) >= 1 and int(denied_burst_threshold) >= 1, "days and denied_burst_threshold must be 1 or more")
     window = _window(days)

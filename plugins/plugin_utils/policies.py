@@ -17,9 +17,11 @@ statement that grants a service principal access where AWS supports them.
 import copy
 import json
 
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.common import CLOUDTRAIL_SERVICE_PRINCIPAL
+
 SID_PREFIX = "Trailguard"
 POLICY_VERSION = "2012-10-17"
-CLOUDTRAIL = "cloudtrail.amazonaws.com"
+S3_LOGGING_SERVICE_PRINCIPAL = "logging.s3.amazonaws.com"
 
 # CloudTrail actions that would blind or redirect a trail.
 TRAIL_TAMPERING_ACTIONS = [
@@ -85,7 +87,7 @@ LOG_KEY_PROTECTED_ACTIONS = [
     "kms:UpdateAlias",
 ]
 
-# Deletes and retention changes on the log bucket that need MFA (seed 004).
+# Deletes and retention changes on the log bucket that need MFA.
 MFA_PROTECTED_ACTIONS = [
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
@@ -111,6 +113,18 @@ def statement(sid, effect, actions, resources, principal=None, conditions=None):
     if conditions:
         result["Condition"] = conditions
     return result
+
+
+def _deny_insecure_transport(resources):
+    """Deny every S3 request made without TLS (aws:SecureTransport false)."""
+    return statement(
+        "DenyInsecureTransport",
+        "Deny",
+        ["s3:*"],
+        resources,
+        principal="*",
+        conditions={"Bool": {"aws:SecureTransport": "false"}},
+    )
 
 
 def _exemption(exempt_principal_arns):
@@ -167,7 +181,7 @@ def audit_bucket_policy(
             "Allow",
             ["s3:GetBucketAcl"],
             [bucket],
-            principal={"Service": CLOUDTRAIL},
+            principal={"Service": CLOUDTRAIL_SERVICE_PRINCIPAL},
             conditions={"StringEquals": from_trail},
         ),
         statement(
@@ -175,7 +189,7 @@ def audit_bucket_policy(
             "Allow",
             ["s3:PutObject"],
             [f"{logs}/{management_account_id}/*", f"{logs}/{organization_id}/*"],
-            principal={"Service": CLOUDTRAIL},
+            principal={"Service": CLOUDTRAIL_SERVICE_PRINCIPAL},
             conditions={"StringEquals": dict(from_trail, **{"s3:x-amz-acl": "bucket-owner-full-control"})},
         ),
     ]
@@ -201,16 +215,7 @@ def audit_bucket_policy(
             ),
         ]
     if deny_insecure_transport:
-        statements.append(
-            statement(
-                "DenyInsecureTransport",
-                "Deny",
-                ["s3:*"],
-                [bucket, objects],
-                principal="*",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            )
-        )
+        statements.append(_deny_insecure_transport([bucket, objects]))
     if deny_outside_organization:
         # AWS services (CloudTrail itself) carry no PrincipalOrgID, hence the service exemption.
         statements.append(
@@ -242,6 +247,37 @@ def audit_bucket_policy(
         )
     if config_delivery:
         statements += config_bucket_statements(organization_id, bucket_name, key_prefix, partition)
+    return policy_document(statements)
+
+
+def access_log_bucket_policy(
+    bucket_name, log_bucket_name, account_id, prefix=None, partition="aws", deny_insecure_transport=True
+):
+    """The access-log bucket's policy.
+
+    S3 server access logging (logging.s3.amazonaws.com) may write only the log bucket's access logs, under
+    `prefix` (<log bucket name>/ by default), and only on behalf of the log bucket (aws:SourceArn) in this account
+    (aws:SourceAccount): the confused-deputy conditions of the S3 User Guide, "Enabling Amazon S3 server access
+    logging" (grant permissions to the logging service principal by using a bucket policy).
+    Requests without TLS are denied, as on the log bucket.
+    """
+    bucket = bucket_arn(bucket_name, partition)
+    prefix = f"{log_bucket_name}/" if prefix is None else prefix
+    statements = [
+        statement(
+            "S3ServerAccessLogs",
+            "Allow",
+            ["s3:PutObject"],
+            [f"{bucket}/{prefix}*"],
+            principal={"Service": S3_LOGGING_SERVICE_PRINCIPAL},
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket_arn(log_bucket_name, partition)},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        )
+    ]
+    if deny_insecure_transport:
+        statements.append(_deny_insecure_transport([bucket, f"{bucket}/*"]))
     return policy_document(statements)
 
 
@@ -281,7 +317,7 @@ def kms_key_policy(
             "Allow",
             ["kms:GenerateDataKey*"],
             "*",
-            principal={"Service": CLOUDTRAIL},
+            principal={"Service": CLOUDTRAIL_SERVICE_PRINCIPAL},
             conditions={"StringLike": trail_context, "StringEquals": {"aws:SourceArn": trail_arn}},
         ),
         statement(
@@ -289,7 +325,7 @@ def kms_key_policy(
             "Allow",
             ["kms:DescribeKey"],
             "*",
-            principal={"Service": CLOUDTRAIL},
+            principal={"Service": CLOUDTRAIL_SERVICE_PRINCIPAL},
             conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
         ),
         # CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": with an S3 Bucket Key on the
@@ -300,7 +336,7 @@ def kms_key_policy(
             "Allow",
             ["kms:Decrypt"],
             "*",
-            principal={"Service": CLOUDTRAIL},
+            principal={"Service": CLOUDTRAIL_SERVICE_PRINCIPAL},
             conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
         ),
         statement(
@@ -413,10 +449,6 @@ def cloudtrail_logs_role_policy(log_group_arn, management_account_id, organizati
     )
 
 
-def owned_sids(policy):
-    return [s.get("Sid", "") for s in (policy or {}).get("Statement", []) if s.get("Sid", "").startswith(SID_PREFIX)]
-
-
 def merge_policy(existing, ours):
     """`ours` plus every statement of `existing` that Trailguard does not own.
 
@@ -435,7 +467,7 @@ def merge_policy(existing, ours):
     return merged
 
 
-# ---------------------------------------------------------------- monitoring (issue 4)
+# ---------------------------------------------------------------- monitoring
 # Services that publish CIS alarms and tamper alerts to the alarm topic.
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 EVENTBRIDGE = "events.amazonaws.com"
@@ -902,16 +934,7 @@ def athena_results_bucket_policy(bucket_name, account_id, kms_key_arn, partition
     everything = [bucket, f"{bucket}/*"]
     statements = []
     if deny_insecure_transport:
-        statements.append(
-            statement(
-                "DenyInsecureTransport",
-                "Deny",
-                ["s3:*"],
-                everything,
-                principal="*",
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            )
-        )
+        statements.append(_deny_insecure_transport(everything))
     statements += [
         statement(
             "DenyOtherAccounts",

@@ -3,20 +3,21 @@
 Every harness test runs against its own emulator (tools/emulator.py), never real AWS.
 """
 
+import contextlib
 import datetime
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import moto_server  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import moto_server
+import seed_org
 
 BIN = Path(sys.executable).parent
 ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
@@ -26,6 +27,24 @@ MONITORING_OFF = {"trailguard_cis_monitoring": False, "trailguard_siem_kit": Fal
 MONITORING_OFF_ARGS = tuple(
     arg for name, value in MONITORING_OFF.items() for arg in ("-e", f"{name}={str(value).lower()}")
 )
+
+
+@contextlib.contextmanager
+def seeded_emulator(work, members=2):
+    """An emulator of the test's own (state in `work`/emulator) with an organization of `members` member accounts
+    seeded, and the AWS environment variables pointing at it until the block ends, when it stops.
+
+    Yields (url, org, patch): `patch` is the MonkeyPatch that set the variables, for the test's own.
+    """
+    state_dir = work / "emulator"
+    url = emulator.start(state_dir=state_dir)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in emulator.emulator_env(url, base={}).items():
+                patch.setenv(name, value)
+            yield url, seed_org.seed(members=members), patch
+    finally:
+        emulator.stop(state_dir)
 
 
 def ansible_env(url, **extra):

@@ -1,4 +1,4 @@
-"""`ansible-doc` renders every module, plugin, filter and role of the collection."""
+"""`ansible-doc` renders every module, plugin, filter, test and role of the collection."""
 
 import json
 import subprocess
@@ -16,12 +16,12 @@ def names(kind):
         return sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
     if kind == "inventory":
         return sorted(p.stem for p in (REPO / "plugins" / "inventory").glob("*.py") if p.stem != "__init__")
-    if kind == "filter":
-        return sorted(p.stem for p in (REPO / "plugins" / "filter").glob("*.yml"))
+    if kind in ("filter", "test"):
+        return sorted(p.stem for p in (REPO / "plugins" / kind).glob("*.yml"))
     return sorted(p.parent.parent.name for p in (REPO / "roles").glob("*/meta/argument_specs.yml"))
 
 
-@pytest.mark.parametrize("kind", ["module", "inventory", "filter", "role"])
+@pytest.mark.parametrize("kind", ["module", "inventory", "filter", "test", "role"])
 def test_ansible_doc_renders(kind):
     plugins = [f"{NAMESPACE}.{name}" for name in names(kind)]
     assert plugins, f"no {kind} found"
@@ -37,6 +37,6 @@ def test_ansible_doc_renders(kind):
             continue
         assert doc["doc"]["short_description"], name
         assert doc["examples"], f"{name} has no EXAMPLES"
-        if kind == "module":
+        if kind in ("module", "test"):
             assert doc["return"], f"{name} has no RETURN"
             assert yaml.safe_load(doc["examples"]), name

@@ -21,7 +21,6 @@ import datetime
 import gzip
 import json
 import re
-import sys
 from pathlib import Path
 
 import boto3
@@ -31,15 +30,13 @@ import sqlglot
 from sqlglot import exp
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import cloudtrail_delivery as delivery  # noqa: E402  pylint: disable=wrong-import-position
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import cloudtrail_delivery as delivery
+from support import MONITORING_OFF_ARGS
+from support import member_session
+from support import playbook
+from support import seeded_emulator
+from support import write_inventory
 
 UTC = datetime.timezone.utc
 # inventory/group_vars/all.yml: prefix acme, region us-east-1.
@@ -181,45 +178,37 @@ def write_expected_events(events):
 def world(tmp_path_factory):
     """The emulator after the main playbook with Athena on, with hours of log files and the test's own events."""
     work = tmp_path_factory.mktemp("athena")
-    state_dir = work / "emulator"
-    url = emulator.start(state_dir=state_dir)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(url, base={}).items():
-                patch.setenv(name, value)
-            org = seed_org.seed(members=2)
-            inventory = write_inventory(work / "inventory", org)
-            playbook(url, inventory, "org_cloudtrail.yml", *ATHENA_ON)
-            audit = org["log_archive"]["account_id"]
-            session = member_session(url, audit)
-            s3 = session.client("s3", endpoint_url=url)
-            trail = delivery.Trail(BUCKET, org["organization_id"], TRAIL_NAME, HOME, org["management"]["account_id"])
-            now = datetime.datetime.now(UTC)
-            start = now.replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=HOURS + 1)
-            stopped = start + datetime.timedelta(hours=2, minutes=10)
-            accounts = [org["management"]["account_id"], audit] + [member["account_id"] for member in org["members"]]
-            chains = delivery.Delivery(s3, trail).run(
-                accounts, REGIONS, start, HOURS, pauses=[(stopped, stopped + datetime.timedelta(minutes=40))]
-            )
-            key_arn = session.client("kms", endpoint_url=url).describe_key(KeyId="alias/acme-cloudtrail")["KeyMetadata"]["Arn"]
-            events = Events(s3, trail, org, key_arn, now)
-            values = write_expected_events(events)
-            stop_time = delivery.iso(stopped)
-            events.expected[query_name("trail stopped, deleted or changed")].add(stop_time)
-            yield {
-                "url": url,
-                "org": org,
-                "inventory": inventory,
-                "session": session,
-                "s3": s3,
-                "trail": trail,
-                "chains": chains,
-                "start": start,
-                "events": events,
-                "values": values,
-            }
-    finally:
-        emulator.stop(state_dir)
+    with seeded_emulator(work, members=2) as (url, org, _patch):
+        inventory = write_inventory(work / "inventory", org)
+        playbook(url, inventory, "org_cloudtrail.yml", *ATHENA_ON)
+        audit = org["log_archive"]["account_id"]
+        session = member_session(url, audit)
+        s3 = session.client("s3", endpoint_url=url)
+        trail = delivery.Trail(BUCKET, org["organization_id"], TRAIL_NAME, HOME, org["management"]["account_id"])
+        now = datetime.datetime.now(UTC)
+        start = now.replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=HOURS + 1)
+        stopped = start + datetime.timedelta(hours=2, minutes=10)
+        accounts = [org["management"]["account_id"], audit] + [member["account_id"] for member in org["members"]]
+        chains = delivery.Delivery(s3, trail).run(
+            accounts, REGIONS, start, HOURS, pauses=[(stopped, stopped + datetime.timedelta(minutes=40))]
+        )
+        key_arn = session.client("kms", endpoint_url=url).describe_key(KeyId="alias/acme-cloudtrail")["KeyMetadata"]["Arn"]
+        events = Events(s3, trail, org, key_arn, now)
+        values = write_expected_events(events)
+        stop_time = delivery.iso(stopped)
+        events.expected[query_name("trail stopped, deleted or changed")].add(stop_time)
+        yield {
+            "url": url,
+            "org": org,
+            "inventory": inventory,
+            "session": session,
+            "s3": s3,
+            "trail": trail,
+            "chains": chains,
+            "start": start,
+            "events": events,
+            "values": values,
+        }
 
 
 # ---------------------------------------------------------------- what Athena would read

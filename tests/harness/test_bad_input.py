@@ -18,7 +18,6 @@ their checks would only add tasks before the one under test.
 
 import json
 import re
-import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +27,11 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-import snapshot  # noqa: E402  pylint: disable=wrong-import-position
-from support import (  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+import snapshot
+from support import (
     MONITORING_OFF,
     ansible_env,
     member_session,

@@ -1,4 +1,4 @@
-"""Check mode and diff, and secrets in the output, on one organization (issue 6, parts 3 and 4).
+"""Check mode and diff, and secrets in the output, on one organization.
 
 One costly fixture walks an organization through its life, every playbook run
 going through tools/fault_proxy.py (no faults: it only counts the requests):
@@ -21,7 +21,6 @@ handed out for the assumed roles, and not the SIEM kit's external ID.
 import configparser
 import json
 import re
-import sys
 from pathlib import Path
 
 import boto3
@@ -29,17 +28,16 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-import snapshot  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+import snapshot
+from fault_proxy import FaultProxy
+from support import ansible_env
+from support import MONITORING_OFF_ARGS
+from support import member_session
+from support import playbook
+from support import write_inventory
 
 BUCKET, TRAIL, SCP = "acme-cloudtrail", "acme-organization-trail", "trailguard-deny-cloudtrail-tampering"
 REMOVED_SID = "TrailguardDenyInsecureTransport"

@@ -1,4 +1,4 @@
-"""A run killed anywhere leaves nothing a re-run cannot finish (issue 6, part 1: crash safety).
+"""A run killed anywhere leaves nothing a re-run cannot finish (crash safety).
 
 The playbook (reduced switches: no CIS monitoring, SIEM kit or access groups)
 first runs once, untouched, on a fresh organization: its state is the
@@ -29,26 +29,23 @@ for the trail), no duplicate, nothing half set.
 import json
 import re
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-import snapshot  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+import snapshot
+from fault_proxy import FaultProxy
+from support import MONITORING_OFF_ARGS
+from support import ansible_env
+from support import playbook
+from support import write_inventory
 
-sys.path.insert(0, str(REPO / "tests" / "harness" / "callback"))
 
-from kill_after import kill_tree  # noqa: E402  pylint: disable=wrong-import-position
+from kill_after import kill_tree
 
 KMS_CREATE_TASK = "Create or update the key, with rotation and the Trailguard key policy"
 BUCKETS_TASK = (

@@ -20,23 +20,21 @@ SCPs: what they allow is proven with the IAM policy simulator (tests/policy/test
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+from fault_proxy import FaultProxy
+from support import MONITORING_OFF_ARGS
+from support import ansible_env
+from support import member_session
+from support import playbook
+from support import write_inventory
 
 BUCKET, BROAD, DEPLOY = "acme-cloudtrail", "OrganizationAccountAccessRole", "TrailguardDeploy"
 SCPS = ("trailguard-deny-cloudtrail-tampering", "trailguard-protect-log-archive")

@@ -15,11 +15,10 @@ import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import moto_server  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import moto_server
+import seed_org
 
 
 def _alive(pid):

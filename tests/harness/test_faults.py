@@ -1,4 +1,4 @@
-"""The full playbook through injected AWS faults (issue 6, part 1).
+"""The full playbook through injected AWS faults.
 
 Two emulators, seeded the same way. On the first, a clean run of the full
 playbook (through tools/fault_proxy.py with no faults, to count its requests) is
@@ -14,23 +14,21 @@ trail, policy or attachment.
 
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-import snapshot  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import KINDS  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import MONITORING_OFF_ARGS  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+import snapshot
+from fault_proxy import KINDS
+from fault_proxy import FaultProxy
+from support import MONITORING_OFF_ARGS
+from support import playbook
+from support import write_inventory
 
 FAULT_RATE = 0.2
 SEED = 6

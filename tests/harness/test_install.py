@@ -15,7 +15,6 @@ tarball ships (monitoring parts off and legacy trails looked for in one region, 
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -24,14 +23,13 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import BIN  # noqa: E402  pylint: disable=wrong-import-position
-from support import ANSIBLE_PLAYBOOK  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+from support import BIN
+from support import ANSIBLE_PLAYBOOK
+from support import ansible_env
+from support import member_session
 
 # What a user of the collection gets; everything else in the repo is for developing it.
 SHIPPED_DIRS = ("meta/", "plugins/", "roles/", "playbooks/", "inventory/", "docs/", "changelogs/")
@@ -58,14 +56,14 @@ SITE = f"""\
   roles:
     - role: trailguard.cloudtrail.account_session
       account_session_account_id: "{{{{ account_id }}}}"
-      account_session_management_account_id: "{{{{ site_org.trailguard_management_account_id }}}}"
+      account_session_management_account_id: "{{{{ site_org.preflight_management_account_id }}}}"
       account_session_region: "{{{{ trailguard_region }}}}"
-      account_session_partition: "{{{{ site_org.trailguard_partition }}}}"
+      account_session_partition: "{{{{ site_org.preflight_partition }}}}"
     - role: trailguard.cloudtrail.kms_key
       kms_key_alias: {TEAM_KEY_ALIAS}
-      kms_key_organization_id: "{{{{ site_org.trailguard_organization_id }}}}"
-      kms_key_management_account_id: "{{{{ site_org.trailguard_management_account_id }}}}"
-      kms_key_trail_arn: "{{{{ site_org.trailguard_trail_arn }}}}"
+      kms_key_organization_id: "{{{{ site_org.preflight_organization_id }}}}"
+      kms_key_management_account_id: "{{{{ site_org.preflight_management_account_id }}}}"
+      kms_key_trail_arn: "{{{{ site_org.preflight_trail_arn }}}}"
       kms_key_region: "{{{{ trailguard_region }}}}"
 """
 

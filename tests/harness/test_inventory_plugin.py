@@ -17,10 +17,9 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
 
 MEMBERS = 50
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"

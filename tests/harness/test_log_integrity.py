@@ -19,7 +19,6 @@ import datetime
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -27,12 +26,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import cloudtrail_delivery as delivery  # noqa: E402  pylint: disable=wrong-import-position
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session, playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import cloudtrail_delivery as delivery
+import emulator
+from support import member_session, playbook, seeded_emulator, write_inventory
 
 AWS_CLI = REPO / ".venv-awscli" / "bin" / "aws"
 UTC = datetime.timezone.utc
@@ -91,49 +88,41 @@ def world(tmp_path_factory):
     if not AWS_CLI.exists():
         pytest.fail(f"the AWS CLI is not installed in {AWS_CLI.parent}: run `make setup-awscli`")
     work = tmp_path_factory.mktemp("integrity")
-    state_dir = work / "emulator"
-    url = emulator.start(state_dir=state_dir)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(url, base={}).items():
-                patch.setenv(name, value)
-            org = seed_org.seed(members=len(CASES))
-            inventory = write_inventory(work / "inventory", org)
-            management = org["management"]["account_id"]
-            audit = org["log_archive"]["account_id"]
-            audit_s3 = member_session(url, audit).client("s3", endpoint_url=url)
-            audit_s3.create_bucket(Bucket=BUCKET)
-            cloudtrail = boto3.client("cloudtrail", endpoint_url=url)
-            trail_arn = cloudtrail.create_trail(
-                Name=TRAIL_NAME,
-                S3BucketName=BUCKET,
-                IsOrganizationTrail=True,
-                IsMultiRegionTrail=True,
-                EnableLogFileValidation=True,
-            )["TrailARN"]
-            trail = delivery.Trail(BUCKET, org["organization_id"], TRAIL_NAME, "us-east-1", management)
-            assert trail.arn == trail_arn
-            cases = {case: member["account_id"] for case, member in zip(CASES, org["members"])}
-            accounts = [management, audit, *cases.values()]
-            chains = delivery.Delivery(audit_s3, trail, logs_per_hour=2).run(
-                accounts, REGIONS, T0, HOURS, pauses=[(STOPPED, STARTED)]
-            )
-            for case, account_id in cases.items():
-                tamper(case, audit_s3, trail, account_id, chains[(account_id, CASE_REGION)])
-            boto3.client("organizations", endpoint_url=url).remove_account_from_organization(
-                AccountId=cases["account left the organization"]
-            )
-            yield {
-                "url": url,
-                "org": org,
-                "inventory": inventory,
-                "cases": cases,
-                "trail_arn": trail_arn,
-                "management": management,
-                "work": work,
-            }
-    finally:
-        emulator.stop(state_dir)
+    with seeded_emulator(work, members=len(CASES)) as (url, org, _patch):
+        inventory = write_inventory(work / "inventory", org)
+        management = org["management"]["account_id"]
+        audit = org["log_archive"]["account_id"]
+        audit_s3 = member_session(url, audit).client("s3", endpoint_url=url)
+        audit_s3.create_bucket(Bucket=BUCKET)
+        cloudtrail = boto3.client("cloudtrail", endpoint_url=url)
+        trail_arn = cloudtrail.create_trail(
+            Name=TRAIL_NAME,
+            S3BucketName=BUCKET,
+            IsOrganizationTrail=True,
+            IsMultiRegionTrail=True,
+            EnableLogFileValidation=True,
+        )["TrailARN"]
+        trail = delivery.Trail(BUCKET, org["organization_id"], TRAIL_NAME, "us-east-1", management)
+        assert trail.arn == trail_arn
+        cases = {case: member["account_id"] for case, member in zip(CASES, org["members"])}
+        accounts = [management, audit, *cases.values()]
+        chains = delivery.Delivery(audit_s3, trail, logs_per_hour=2).run(
+            accounts, REGIONS, T0, HOURS, pauses=[(STOPPED, STARTED)]
+        )
+        for case, account_id in cases.items():
+            tamper(case, audit_s3, trail, account_id, chains[(account_id, CASE_REGION)])
+        boto3.client("organizations", endpoint_url=url).remove_account_from_organization(
+            AccountId=cases["account left the organization"]
+        )
+        yield {
+            "url": url,
+            "org": org,
+            "inventory": inventory,
+            "cases": cases,
+            "trail_arn": trail_arn,
+            "management": management,
+            "work": work,
+        }
 
 
 def validate(world, time_range, *extra, strict=False, check=True):

@@ -40,7 +40,6 @@ of the recorder is covered by the unit tests (tests/unit/plugins/module_utils/te
 
 import json
 import re
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -50,16 +49,15 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import ALWAYS  # noqa: E402  pylint: disable=wrong-import-position
-from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import member_session  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
-from support import write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+from fault_proxy import ALWAYS
+from fault_proxy import FaultProxy
+from support import ansible_env
+from support import member_session
+from support import playbook
+from support import write_inventory
 
 MEMBERS = 1
 # Seconds our modules wait (TRAILGUARD_PROPAGATION_TIMEOUT); the SIEM notification task waits in 5-second steps.

@@ -19,19 +19,17 @@ cloudtrail_cloudwatch_logging_enabled reads the CloudWatch Logs delivery time.
 import json
 import os
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from moto_server import set_emulator_trail_status  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook, write_inventory  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+from moto_server import set_emulator_trail_status
+from support import playbook, write_inventory
 
 PROWLER = REPO / ".venv-prowler" / "bin" / "prowler"
 REGION = "us-east-1"  # trailguard_region of the example settings

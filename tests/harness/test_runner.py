@@ -12,19 +12,18 @@ Monitoring parts are off, to save time.
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import ansible_runner  # noqa: E402  pylint: disable=wrong-import-position
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import BIN  # noqa: E402  pylint: disable=wrong-import-position
+import ansible_runner
+import emulator
+import seed_org
+from support import BIN
+from support import seeded_emulator
 
 IDENT = "trailguard-job"
 EXTRAVARS = {
@@ -63,24 +62,16 @@ def write_private_data_dir(pdd, url, org):
 def job(tmp_path_factory):
     """The finished ansible-runner job: its Runner, and its events in order."""
     work = tmp_path_factory.mktemp("runner")
-    state_dir = work / "emulator"
-    url = emulator.start(state_dir=state_dir)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(url, base={}).items():
-                patch.setenv(name, value)
-            org = seed_org.seed(members=2)
-            # The job sees only what the private data directory gives it, not this shell's Ansible settings.
-            for name in list(os.environ):
-                if name.startswith("ANSIBLE_") or name == "PYTHONPATH":
-                    patch.delenv(name)
-            patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
-            pdd = work / "private_data_dir"
-            write_private_data_dir(pdd, url, org)
-            runner = ansible_runner.run(private_data_dir=str(pdd), playbook="site.yml", ident=IDENT, quiet=True)
-            yield {"runner": runner, "events": list(runner.events), "org": org, "pdd": pdd}
-    finally:
-        emulator.stop(state_dir)
+    with seeded_emulator(work, members=2) as (url, org, patch):
+        # The job sees only what the private data directory gives it, not this shell's Ansible settings.
+        for name in list(os.environ):
+            if name.startswith("ANSIBLE_") or name == "PYTHONPATH":
+                patch.delenv(name)
+        patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+        pdd = work / "private_data_dir"
+        write_private_data_dir(pdd, url, org)
+        runner = ansible_runner.run(private_data_dir=str(pdd), playbook="site.yml", ident=IDENT, quiet=True)
+        yield {"runner": runner, "events": list(runner.events), "org": org, "pdd": pdd}
 
 
 def test_the_job_succeeds(job):

@@ -29,12 +29,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import moto_server  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import BIN, add_legacy_trail, ansible_env, member_session, playbook, write_inventory  # noqa: E402
+import emulator
+import moto_server
+from support import BIN, add_legacy_trail, ansible_env, member_session, playbook, seeded_emulator, write_inventory
 
 POLICIES = REPO / "docs" / "iam"
 RUNNER = "trailguard-runner"
@@ -167,39 +165,31 @@ def adhoc_organization_info(url, keys):
 def enforced_run(tmp_path_factory):
     """The organization set up by a playbook run as the least-privilege runner, enforcement still on."""
     work = tmp_path_factory.mktemp("runner-policies")
-    state_dir = work / "emulator"
-    url = emulator.start(state_dir=state_dir)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(url, base={}).items():
-                patch.setenv(name, value)
-            org = seed_org.seed(members=2)
-            deleting, reporting = org["members"]
-            for member in org["members"]:
-                add_legacy_trail(url, member["account_id"])
-            inventory = write_inventory(work / "inventory", org)
-            (work / "inventory" / "host_vars").mkdir()
-            (work / "inventory" / "host_vars" / f"{deleting['name']}.yml").write_text("legacy_trails_action: delete\n")
+    with seeded_emulator(work, members=2) as (url, org, _patch):
+        deleting, reporting = org["members"]
+        for member in org["members"]:
+            add_legacy_trail(url, member["account_id"])
+        inventory = write_inventory(work / "inventory", org)
+        (work / "inventory" / "host_vars").mkdir()
+        (work / "inventory" / "host_vars" / f"{deleting['name']}.yml").write_text("legacy_trails_action: delete\n")
 
-            iam = boto3.client("iam", endpoint_url=url)
-            iam.create_user(UserName=RUNNER)
-            keys = iam.create_access_key(UserName=RUNNER)["AccessKey"]
-            put_runner_policy(url, *runner_policies(org))
-            log_archive = org["log_archive"]["account_id"]
-            give_role(url, log_archive, "log-archive.json", org=org)
-            member_session(url, log_archive).client("s3", endpoint_url=url).create_bucket(Bucket=OUTSIDE_BUCKET)
-            give_role(url, deleting["account_id"], "member.json", "member-legacy-trail-actions.json", org=org)
-            give_role(url, reporting["account_id"], "member.json", org=org)
+        iam = boto3.client("iam", endpoint_url=url)
+        iam.create_user(UserName=RUNNER)
+        keys = iam.create_access_key(UserName=RUNNER)["AccessKey"]
+        put_runner_policy(url, *runner_policies(org))
+        log_archive = org["log_archive"]["account_id"]
+        give_role(url, log_archive, "log-archive.json", org=org)
+        member_session(url, log_archive).client("s3", endpoint_url=url).create_bucket(Bucket=OUTSIDE_BUCKET)
+        give_role(url, deleting["account_id"], "member.json", "member-legacy-trail-actions.json", org=org)
+        give_role(url, reporting["account_id"], "member.json", org=org)
 
-            # The organization trail has delivered by the time the legacy trails are handled, as minutes later on AWS.
-            moto_server.set_emulator_trail_status(url, first_delivery_seconds=0)
-            set_enforcement(url, on=True)
-            env = ansible_env(url, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"])
-            delegated_admin = ("-e", f"trail_delegated_admin_account_id={log_archive}")
-            run = playbook(url, inventory, "org_cloudtrail.yml", *delegated_admin, check=False, env=env)
-            yield {"url": url, "org": org, "keys": keys, "run": run, "deleting": deleting, "reporting": reporting}
-    finally:
-        emulator.stop(state_dir)
+        # The organization trail has delivered by the time the legacy trails are handled, as minutes later on AWS.
+        moto_server.set_emulator_trail_status(url, first_delivery_seconds=0)
+        set_enforcement(url, on=True)
+        env = ansible_env(url, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"])
+        delegated_admin = ("-e", f"trail_delegated_admin_account_id={log_archive}")
+        run = playbook(url, inventory, "org_cloudtrail.yml", *delegated_admin, check=False, env=env)
+        yield {"url": url, "org": org, "keys": keys, "run": run, "deleting": deleting, "reporting": reporting}
 
 
 def test_the_documented_policies_are_enough_for_a_whole_run(enforced_run):

@@ -27,12 +27,11 @@ import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import emulator  # noqa: E402  pylint: disable=wrong-import-position
-import seed_org  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
-from support import playbook  # noqa: E402  pylint: disable=wrong-import-position
+import emulator
+import seed_org
+from support import ansible_env
+from support import playbook
 
 PREFIX = "acme"
 REGION = emulator.DEFAULT_REGION

@@ -1,4 +1,4 @@
-"""What the monitoring policies (issue 4) let through, and what they stop.
+"""What the monitoring policies let through, and what they stop.
 
 - the SIEM consumer role: it can read the logs and the queue and nothing else; another principal cannot;
   a wrong or missing external ID cannot assume it;

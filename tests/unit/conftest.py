@@ -2,19 +2,15 @@
 
 The tests import the collection as ansible_collections.trailguard.cloudtrail;
 the Makefile puts .build/collections (where the repo is linked under that name)
-on PYTHONPATH. amazon.aws comes from the ansible bundle in the venv.
+on PYTHONPATH, and pyproject.toml puts tools/ on pytest's pythonpath. amazon.aws
+comes from the ansible bundle in the venv.
 """
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
-
-from moto_server import patch_moto  # noqa: E402  pylint: disable=wrong-import-position
+from botocore.exceptions import ClientError
+from moto_server import patch_moto
 
 # The same moto fixes the emulator server runs with, for the in-process mock.
 patch_moto()
@@ -29,6 +25,24 @@ def aws_environment(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def client_error():
+    """client_error(code, operation="Operation"): the botocore ClientError AWS answers with `code`."""
+
+    def make(code, operation="Operation"):
+        return ClientError({"Error": {"Code": code, "Message": f"{code} happened"}}, operation)
+
+    return make
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """Retries without the back-off delay; the delays asked for, in order."""
+    sleeps = []
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", sleeps.append)
+    return sleeps
 
 
 @pytest.fixture

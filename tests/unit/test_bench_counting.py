@@ -6,13 +6,11 @@ Ansible's controller-side actions (set_fact, assert, debug ...) never count.
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
 
-import bench  # noqa: E402  pylint: disable=wrong-import-position
+import bench
 
 
 def _callback():

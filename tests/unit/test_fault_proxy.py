@@ -9,10 +9,8 @@ them exactly when it retries AWS's own (3 attempts in botocore's standard mode).
 import http.client
 import http.server
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 
 import boto3
 import botocore.endpoint
@@ -22,9 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionClosedError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import fault_proxy  # noqa: E402  pylint: disable=wrong-import-position
+import fault_proxy
 
 ENDPOINT = "http://127.0.0.1:9"  # never contacted: the requests are captured before they are sent
 
@@ -153,6 +150,15 @@ CLASSIFIED = [
     ("s3", "put_object", dict(BUCKET, Key="a/b.json", Body=b"{}"), "PutObject", True, "s3"),
     ("s3", "get_object", dict(BUCKET, Key="a/b.json"), "GetObject", False, "s3"),
     ("s3", "delete_bucket", BUCKET, "DeleteBucket", True, "s3"),
+    ("athena", "batch_get_named_query", {"NamedQueryIds": ["q-1"]}, "BatchGetNamedQuery", False, "json"),
+    (
+        "athena",
+        "create_named_query",
+        {"Name": "q", "Database": "d", "QueryString": "SELECT 1"},
+        "CreateNamedQuery",
+        True,
+        "json",
+    ),
 ]
 SIGNING_NAMES = {"cloudwatch": "monitoring"}
 

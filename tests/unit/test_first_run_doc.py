@@ -6,7 +6,6 @@ ones the harness (tests/harness/test_propagation.py) injects.
 """
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from ansible_collections.trailguard.cloudtrail.plugins.module_utils.config impor
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.organizations import trusted_access_refusal
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-from fault_proxy import AWS_ERRORS  # noqa: E402  pylint: disable=wrong-import-position
-from test_docs import anchors  # noqa: E402  pylint: disable=wrong-import-position
-from test_docs import broken_links  # noqa: E402  pylint: disable=wrong-import-position
+from fault_proxy import AWS_ERRORS
+from test_docs import anchors
+from test_docs import broken_links
 
 PAGE = REPO / "docs" / "first-run-on-real-aws.md"
 # Errors of calls that amazon.aws / community.aws modules make: the roles wait for them (or the module does).

@@ -5,16 +5,14 @@ and that rewriting the tables makes it pass again.
 """
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
 
-import role_docs  # noqa: E402  pylint: disable=wrong-import-position
+import role_docs
 
 
 def test_every_role_readme_is_generated_from_its_argument_specs(capsys):

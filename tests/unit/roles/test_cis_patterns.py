@@ -2,8 +2,7 @@
 
 The patterns are data in roles/cis_monitoring/vars/main.yml. Each must contain every
 clause the matching Prowler check requires (the event lists are from
-prowler/providers/aws/services/cloudwatch/*, as summarised in
-../shared/notes/mission-anchors.md section 2.1). Prowler (since PR #11345) matches each
+prowler/providers/aws/services/cloudwatch/*). Prowler (since PR #11345) matches each
 event name as a whole word, in any order, with an optional quote before the value;
 `missing_clauses()` applies the same rule, so a scanner finds the control compliant.
 """

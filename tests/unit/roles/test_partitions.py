@@ -138,7 +138,8 @@ def _arn_regexes():
 
 
 def test_the_arn_checks_are_found():
-    assert len(_arn_regexes()) >= 15
+    # The common ARN checks are the collection's Jinja2 tests (tests/unit/plugins/test checks them in every partition).
+    assert len(_arn_regexes()) >= 8
 
 
 @pytest.mark.parametrize("where, regex", _arn_regexes())

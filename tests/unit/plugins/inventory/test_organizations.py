@@ -28,6 +28,7 @@ from ansible_collections.amazon.aws.plugins.doc_fragments import common
 from ansible_collections.amazon.aws.plugins.doc_fragments import region
 
 from ansible_collections.trailguard.cloudtrail.plugins.inventory import organizations
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import organizations as organizations_utils
 
 MANAGEMENT = "123456789012"
 PLUGIN = "trailguard.cloudtrail.organizations"
@@ -431,7 +432,7 @@ def test_api_errors_name_the_call(org, run_inventory, monkeypatch):
     def denied(client, parent_id):
         raise organizations.AnsibleOrganizationsError(message="Failed to list accounts for parent", exception=None)
 
-    monkeypatch.setattr(organizations, "list_accounts_for_parent", denied)
+    monkeypatch.setattr(organizations_utils, "list_accounts_for_parent", denied)
     with pytest.raises(AnsibleError, match="Failed to list accounts for parent"):
         run_inventory({})
 

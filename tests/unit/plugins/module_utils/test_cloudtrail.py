@@ -5,15 +5,10 @@ from unittest.mock import call
 from unittest.mock import patch
 
 import pytest
-from botocore.exceptions import ClientError
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import cloudtrail
 
 ARN = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"
-
-
-def client_error(code, operation="Operation"):
-    return ClientError({"Error": {"Code": code, "Message": f"{code} happened"}}, operation)
 
 
 def paginated(client, result):
@@ -31,13 +26,13 @@ def test_get_trail_returns_the_trail():
     client.get_trail.assert_called_once_with(Name=ARN)
 
 
-def test_get_trail_missing_is_none():
+def test_get_trail_missing_is_none(client_error):
     client = MagicMock()
     client.get_trail.side_effect = client_error("TrailNotFoundException")
     assert cloudtrail.get_trail(client, "org-trail") is None
 
 
-def test_other_errors_become_ansible_cloudtrail_error():
+def test_other_errors_become_ansible_cloudtrail_error(client_error):
     client = MagicMock()
     client.get_trail.side_effect = client_error("AccessDeniedException")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError, match="Failed to get trail") as raised:
@@ -45,7 +40,7 @@ def test_other_errors_become_ansible_cloudtrail_error():
     assert raised.value.exception.response["Error"]["Code"] == "AccessDeniedException"
 
 
-def test_throttling_is_retried():
+def test_throttling_is_retried(client_error):
     client = MagicMock()
     client.get_trail_status.side_effect = [client_error("ThrottlingException"), {"IsLogging": True}]
     with patch("time.sleep") as sleep:
@@ -74,7 +69,7 @@ def test_create_update_and_logging_pass_their_arguments():
     client.stop_logging.assert_called_once_with(Name=ARN)
 
 
-def test_delete_trail():
+def test_delete_trail(client_error):
     client = MagicMock()
     assert cloudtrail.delete_trail(client, ARN) is True
     client.delete_trail.assert_called_once_with(Name=ARN)
@@ -92,7 +87,7 @@ def test_put_event_selectors_sends_one_kind():
     ]
 
 
-def test_get_event_selectors_returns_the_response():
+def test_get_event_selectors_returns_the_response(client_error):
     client = MagicMock()
     client.get_event_selectors.return_value = {"TrailARN": ARN, "EventSelectors": []}
     assert cloudtrail.get_event_selectors(client, ARN) == {"TrailARN": ARN, "EventSelectors": []}
@@ -104,13 +99,13 @@ def test_get_event_selectors_returns_the_response():
     [
         ({"InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]}, [{"InsightType": "ApiCallRateInsight"}]),
         ({"TrailARN": ARN}, []),  # moto leaves the key out
-        (client_error("InsightNotEnabledException"), []),  # AWS answers with an error
+        ("InsightNotEnabledException", []),  # AWS answers with an error
     ],
 )
-def test_get_insight_selectors(response, expected):
+def test_get_insight_selectors(response, expected, client_error):
     client = MagicMock()
-    if isinstance(response, Exception):
-        client.get_insight_selectors.side_effect = response
+    if isinstance(response, str):
+        client.get_insight_selectors.side_effect = client_error(response)
     else:
         client.get_insight_selectors.return_value = response
     assert cloudtrail.get_insight_selectors(client, ARN) == expected
@@ -145,24 +140,6 @@ def test_add_and_remove_tags():
     client.remove_tags.assert_called_once_with(ResourceId=ARN, TagsList=[{"Key": "old"}])
 
 
-def test_describe_kms_key():
-    client = MagicMock()
-    client.describe_key.return_value = {"KeyMetadata": {"Arn": "arn:aws:kms:us-east-1:111122223333:key/k"}}
-    assert cloudtrail.describe_kms_key(client, "alias/x") == {"Arn": "arn:aws:kms:us-east-1:111122223333:key/k"}
-    client.describe_key.assert_called_once_with(KeyId="alias/x")
-    client.describe_key.side_effect = client_error("NotFoundException")
-    assert cloudtrail.describe_kms_key(client, "alias/x") is None
-    client.describe_key.side_effect = client_error("AccessDeniedException")
-    with pytest.raises(cloudtrail.AnsibleCloudTrailError, match="Failed to describe KMS key"):
-        cloudtrail.describe_kms_key(client, "alias/x")
-
-
-def test_get_caller_identity():
-    client = MagicMock()
-    client.get_caller_identity.return_value = {"Account": "111122223333"}
-    assert cloudtrail.get_caller_identity(client) == {"Account": "111122223333"}
-
-
 # ---------------------------------------------------------------- find_trail
 
 
@@ -174,7 +151,7 @@ def test_find_trail_by_get_trail():
 
 
 @pytest.mark.parametrize("name", ["org-trail", ARN])
-def test_find_trail_falls_back_to_list_trails_and_reads_by_arn(name):
+def test_find_trail_falls_back_to_list_trails_and_reads_by_arn(name, client_error):
     """An org trail seen from a delegated administrator: GetTrail by name fails, ListTrails lists it."""
     client = paginated(
         MagicMock(), {"Trails": [{"Name": "other", "TrailARN": ARN + "x"}, {"Name": "org-trail", "TrailARN": ARN}]}
@@ -184,13 +161,13 @@ def test_find_trail_falls_back_to_list_trails_and_reads_by_arn(name):
     assert client.get_trail.call_args_list == [call(Name=name), call(Name=ARN)]
 
 
-def test_find_trail_missing():
+def test_find_trail_missing(client_error):
     client = paginated(MagicMock(), {"Trails": [{"Name": "other", "TrailARN": ARN + "x"}]})
     client.get_trail.side_effect = client_error("TrailNotFoundException")
     assert cloudtrail.find_trail(client, "org-trail") is None
 
 
-def test_find_trail_ambiguous_name_asks_for_the_arn():
+def test_find_trail_ambiguous_name_asks_for_the_arn(client_error):
     other = "arn:aws:cloudtrail:us-east-1:444455556666:trail/org-trail"
     client = paginated(
         MagicMock(), {"Trails": [{"Name": "org-trail", "TrailARN": ARN}, {"Name": "org-trail", "TrailARN": other}]}

@@ -5,11 +5,13 @@ from unittest.mock import MagicMock
 import pytest
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import FAIL
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import MANUAL
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_APPLICABLE
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_CONFIGURED
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import PASS
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import FAIL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import MANUAL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import NOT_APPLICABLE
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import NOT_CONFIGURED
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import PASS
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import AnsibleS3Error
 from ansible_collections.trailguard.cloudtrail.plugins.plugin_utils import policies
 
 MANAGEMENT = "111111111111"
@@ -72,20 +74,20 @@ SIDS = ["TrailguardCloudTrailAclCheck", "TrailguardCloudTrailWrite", "Trailguard
 
 
 def test_policy_problems_for_a_good_policy():
-    assert posture.policy_problems(bucket_policy(), SIDS, TRAIL_ARN) == []
+    assert posture_checks.policy_problems(bucket_policy(), SIDS, TRAIL_ARN) == []
 
 
 def test_policy_problems_names_each_problem():
-    assert posture.policy_problems(None, SIDS, TRAIL_ARN) == ["there is no policy"]
-    assert posture.policy_problems(bucket_policy(), SIDS + ["TrailguardOther"], TRAIL_ARN) == [
+    assert posture_checks.policy_problems(None, SIDS, TRAIL_ARN) == ["there is no policy"]
+    assert posture_checks.policy_problems(bucket_policy(), SIDS + ["TrailguardOther"], TRAIL_ARN) == [
         "statement TrailguardOther is missing"
     ]
-    assert posture.policy_problems(bucket_policy(source_arn=None), SIDS, TRAIL_ARN) == [
+    assert posture_checks.policy_problems(bucket_policy(source_arn=None), SIDS, TRAIL_ARN) == [
         "TrailguardCloudTrailAclCheck lets CloudTrail in without an aws:SourceArn condition (confused deputy)",
         "TrailguardCloudTrailWrite lets CloudTrail in without an aws:SourceArn condition (confused deputy)",
     ]
     other = TRAIL_ARN.replace("org-trail", "other")
-    assert posture.policy_problems(bucket_policy(source_arn=other), SIDS[:1], TRAIL_ARN) == [
+    assert posture_checks.policy_problems(bucket_policy(source_arn=other), SIDS[:1], TRAIL_ARN) == [
         f"TrailguardCloudTrailAclCheck has aws:SourceArn {other}, not the trail {TRAIL_ARN}",
         f"TrailguardCloudTrailWrite has aws:SourceArn {other}, not the trail {TRAIL_ARN}",
     ]
@@ -103,17 +105,17 @@ def test_source_arn_is_found_under_any_operator_and_a_deny_needs_none():
             {"Effect": "Allow", "Principal": "*"},
         ]
     }
-    assert posture.policy_problems(policy, [], TRAIL_ARN) == []
+    assert posture_checks.policy_problems(policy, [], TRAIL_ARN) == []
 
 
 def test_denies_insecure_transport():
-    assert posture.denies_insecure_transport(bucket_policy()) is True
+    assert posture_checks.denies_insecure_transport(bucket_policy()) is True
     policy = bucket_policy()
     policy["Statement"][2]["Condition"]["Bool"]["aws:SecureTransport"] = False
-    assert posture.denies_insecure_transport(policy) is True
+    assert posture_checks.denies_insecure_transport(policy) is True
     policy["Statement"][2]["Effect"] = "Allow"
-    assert posture.denies_insecure_transport(policy) is False
-    assert posture.denies_insecure_transport(None) is False
+    assert posture_checks.denies_insecure_transport(policy) is False
+    assert posture_checks.denies_insecure_transport(None) is False
 
 
 # ---------------------------------------------------------------- selectors
@@ -173,7 +175,7 @@ def test_denies_insecure_transport():
     ],
 )
 def test_management_events_problem(selectors, problem):
-    assert posture.management_events_problem(selectors) == problem
+    assert posture_checks.management_events_problem(selectors) == problem
 
 
 def s3_advanced(read_only=False):
@@ -213,7 +215,7 @@ def s3_advanced(read_only=False):
     ],
 )
 def test_s3_data_events_logged(selectors, logged):
-    assert posture.s3_data_events_logged(selectors) is logged
+    assert posture_checks.s3_data_events_logged(selectors) is logged
 
 
 # ---------------------------------------------------------------- the trail
@@ -247,7 +249,7 @@ TRAIL_EXPECTED = {
 
 
 def test_a_good_trail():
-    results = posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+    results = posture_checks.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
     assert status_of(results) == {
         "trail.exists": PASS,
         "trail.organization": PASS,
@@ -270,7 +272,7 @@ def test_a_good_trail():
 
 
 def test_a_missing_trail_fails_every_trail_check():
-    results = posture.trail_checks({"trail": None}, TRAIL_EXPECTED, MANAGEMENT)
+    results = posture_checks.trail_checks({"trail": None}, TRAIL_EXPECTED, MANAGEMENT)
     assert len(results) == 10 and {item["status"] for item in results} == {FAIL}
     assert results[0]["detail"] == "there is no trail 'org-trail' in the management account"
 
@@ -305,7 +307,7 @@ def test_a_missing_trail_fails_every_trail_check():
     ],
 )
 def test_each_trail_setting_fails_on_its_own(overrides, check_id, detail):
-    results = posture.trail_checks(trail_state(**overrides), TRAIL_EXPECTED, MANAGEMENT)
+    results = posture_checks.trail_checks(trail_state(**overrides), TRAIL_EXPECTED, MANAGEMENT)
     assert [item["id"] for item in results if item["status"] == FAIL] == [check_id]
     assert by_id(results)[check_id]["detail"].startswith(detail)
 
@@ -314,7 +316,7 @@ def test_a_stopped_trail_and_missing_management_events():
     state = trail_state()
     state["status"] = {"IsLogging": False}
     state["selectors"] = {}
-    results = status_of(posture.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))
+    results = status_of(posture_checks.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))
     assert [check_id for check_id, status in results.items() if status == FAIL] == [
         "trail.logging",
         "trail.management_events",
@@ -322,25 +324,25 @@ def test_a_stopped_trail_and_missing_management_events():
 
 
 def test_a_key_unknown_to_the_caller_only_needs_to_be_set():
-    results = posture.trail_checks(trail_state(), dict(TRAIL_EXPECTED, kms_key_arn=None), MANAGEMENT)
+    results = posture_checks.trail_checks(trail_state(), dict(TRAIL_EXPECTED, kms_key_arn=None), MANAGEMENT)
     assert by_id(results)["trail.kms_encryption"]["status"] == PASS
 
 
 def test_cloudwatch_logs_and_s3_data_events_left_off():
     expected = dict(TRAIL_EXPECTED, cloudwatch_logs=False)
     off = trail_state(CloudWatchLogsLogGroupArn=None, CloudWatchLogsRoleArn=None)
-    assert by_id(posture.trail_checks(off, expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == NOT_CONFIGURED
-    assert by_id(posture.trail_checks(trail_state(), expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == PASS
+    assert by_id(posture_checks.trail_checks(off, expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == NOT_CONFIGURED
+    assert by_id(posture_checks.trail_checks(trail_state(), expected, MANAGEMENT))["trail.cloudwatch_logs"]["status"] == PASS
 
     wanted = dict(TRAIL_EXPECTED, s3_data_events=True)
-    assert by_id(posture.trail_checks(trail_state(), wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == FAIL
+    assert by_id(posture_checks.trail_checks(trail_state(), wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == FAIL
     state = trail_state()
     state["selectors"] = {
         "AdvancedEventSelectors": ADVANCED_MANAGEMENT["AdvancedEventSelectors"]
         + s3_advanced()["AdvancedEventSelectors"]
     }
-    assert by_id(posture.trail_checks(state, wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
-    assert by_id(posture.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
+    assert by_id(posture_checks.trail_checks(state, wanted, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
+    assert by_id(posture_checks.trail_checks(state, TRAIL_EXPECTED, MANAGEMENT))["trail.s3_data_events"]["status"] == PASS
 
 
 # ---------------------------------------------------------------- the bucket
@@ -393,18 +395,18 @@ BUCKET_EXPECTED = {
 
 
 def bucket_results(state=None, expected=None, key_ids=(KEY_ARN,)):
-    return posture.bucket_checks(
+    return posture_checks.bucket_checks(
         state or bucket_state(), dict(BUCKET_EXPECTED, **(expected or {})), AUDIT, list(key_ids), TRAIL_ARN, ORG["Id"]
     )
 
 
 @pytest.mark.parametrize("partition", ["aws", "aws-us-gov", "aws-cn"])
 def test_the_bucket_arn_is_in_the_callers_partition(partition):
-    results = posture.bucket_checks(
+    results = posture_checks.bucket_checks(
         bucket_state(), BUCKET_EXPECTED, AUDIT, [KEY_ARN], TRAIL_ARN, ORG["Id"], partition=partition
     )
     assert {item["resource"] for item in results} == {f"arn:{partition}:s3:::logs"}
-    missing = posture.bucket_checks({"exists": False}, BUCKET_EXPECTED, AUDIT, partition=partition)
+    missing = posture_checks.bucket_checks({"exists": False}, BUCKET_EXPECTED, AUDIT, partition=partition)
     assert {item["resource"] for item in missing} == {f"arn:{partition}:s3:::logs"}
 
 
@@ -602,19 +604,19 @@ def key_state(**overrides):
 
 
 def test_key_checks():
-    assert status_of(posture.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)) == {
+    assert status_of(posture_checks.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)) == {
         "kms_key.exists": PASS,
         "kms_key.rotation": PASS,
         "kms_key.policy": PASS,
     }
-    missing = posture.key_checks({"metadata": None}, KEY_EXPECTED, AUDIT, TRAIL_ARN)
+    missing = posture_checks.key_checks({"metadata": None}, KEY_EXPECTED, AUDIT, TRAIL_ARN)
     assert {item["status"] for item in missing} == {FAIL} and len(missing) == 3
     broken = key_state(
         metadata={"Arn": KEY_ARN, "KeyId": "1234", "KeyState": "PendingDeletion"},
         rotation=False,
         policy=key_policy("x"),
     )
-    results = by_id(posture.key_checks(broken, KEY_EXPECTED, AUDIT, TRAIL_ARN))
+    results = by_id(posture_checks.key_checks(broken, KEY_EXPECTED, AUDIT, TRAIL_ARN))
     assert {item["status"] for item in results.values()} == {FAIL}
     assert results["kms_key.exists"]["detail"] == f"{KEY_ARN} is PendingDeletion: CloudTrail cannot use it"
     assert (
@@ -656,18 +658,18 @@ TREE = {
     ],
 )
 def test_resolve_target(target, resolved):
-    assert posture.resolve_target(target, TREE) == resolved
+    assert posture_checks.resolve_target(target, TREE) == resolved
 
 
 def test_scp_checks():
-    assert status_of(posture.scp_checks([], {}, TREE, MANAGEMENT)) == {"scps.none": NOT_CONFIGURED}
+    assert status_of(posture_checks.scp_checks([], {}, TREE, MANAGEMENT)) == {"scps.none": NOT_CONFIGURED}
     expected = [
         {"name": "a", "targets": ["root"]},
         {"name": "b", "targets": ["/Workloads", "/Nope", MEMBER]},
         {"name": "c", "targets": ["root"]},
     ]
     results = by_id(
-        posture.scp_checks(expected, {"a": {"r-abcd"}, "b": {"ou-abcd-11111111"}, "c": None}, TREE, MANAGEMENT)
+        posture_checks.scp_checks(expected, {"a": {"r-abcd"}, "b": {"ou-abcd-11111111"}, "c": None}, TREE, MANAGEMENT)
     )
     assert results["scps.a"]["status"] == PASS and results["scps.a"]["detail"] == "attached to root"
     assert results["scps.a"]["title"] == "SCP a attached" and results["scps.a"]["resource"] == "a"
@@ -677,8 +679,8 @@ def test_scp_checks():
 
 def test_alarm_checks():
     log_group = f"arn:aws:logs:us-east-1:{MANAGEMENT}:log-group:/trail:*"
-    assert posture.alarm_checks([], {}, log_group, MANAGEMENT)[0]["status"] == NOT_CONFIGURED
-    assert posture.alarm_checks(["a"], {}, None, MANAGEMENT)[0]["status"] == FAIL
+    assert posture_checks.alarm_checks([], {}, log_group, MANAGEMENT)[0]["status"] == NOT_CONFIGURED
+    assert posture_checks.alarm_checks(["a"], {}, None, MANAGEMENT)[0]["status"] == FAIL
     state = {
         "alarms": {
             "a": {"Namespace": "NS", "MetricName": "A"},
@@ -686,8 +688,8 @@ def test_alarm_checks():
         },
         "metric_filters": [{"metricTransformations": [{"metricNamespace": "NS", "metricName": "A"}]}],
     }
-    assert posture.alarm_checks(["a"], state, log_group, MANAGEMENT)[0]["status"] == PASS
-    failed = posture.alarm_checks(["a", "b", "c"], state, log_group, MANAGEMENT)[0]
+    assert posture_checks.alarm_checks(["a"], state, log_group, MANAGEMENT)[0]["status"] == PASS
+    failed = posture_checks.alarm_checks(["a", "b", "c"], state, log_group, MANAGEMENT)[0]
     assert failed["status"] == FAIL
     assert failed["detail"] == "missing: c; no metric filter on the trail's log group emits the metric of b (NS/B)"
 
@@ -704,7 +706,7 @@ def account_results(account_id, role="member", problem=None, scan=None, scps=Non
     account = {"account_id": account_id, "role": role}
     scan = CLEAN if scan is None else scan
     scps = SCPS if scps is None else scps
-    return by_id(posture.account_checks(account, TREE, ORG, problem, scan, scps, ATTACHED))
+    return by_id(posture_checks.account_checks(account, TREE, ORG, problem, scan, scps, ATTACHED))
 
 
 def test_a_member_covered_through_its_ous():
@@ -755,13 +757,13 @@ def test_legacy_trails_and_scan_errors():
 
 
 def test_organization_trail_problem():
-    good = posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
-    assert posture.organization_trail_problem(good) is None
+    good = posture_checks.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture_checks.organization_trail_problem(good) is None
     # Validation off does not stop coverage; a single-region trail does.
-    no_validation = posture.trail_checks(trail_state(LogFileValidationEnabled=False), TRAIL_EXPECTED, MANAGEMENT)
-    assert posture.organization_trail_problem(no_validation) is None
-    single = posture.trail_checks(trail_state(IsMultiRegionTrail=False), TRAIL_EXPECTED, MANAGEMENT)
-    assert posture.organization_trail_problem(single).startswith(
+    no_validation = posture_checks.trail_checks(trail_state(LogFileValidationEnabled=False), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture_checks.organization_trail_problem(no_validation) is None
+    single = posture_checks.trail_checks(trail_state(IsMultiRegionTrail=False), TRAIL_EXPECTED, MANAGEMENT)
+    assert posture_checks.organization_trail_problem(single).startswith(
         "the organization trail is not usable: IsMultiRegionTrail"
     )
 
@@ -769,27 +771,48 @@ def test_organization_trail_problem():
 # ---------------------------------------------------------------- readers
 
 
-def test_read_bucket_stops_at_a_missing_bucket():
+def test_read_bucket_stops_at_a_missing_bucket(client_error):
     s3 = MagicMock()
-    s3.get_bucket_versioning.side_effect = posture_error("NoSuchBucket")
+    s3.get_bucket_versioning.side_effect = client_error("NoSuchBucket")
     assert posture.read_bucket(s3, "logs") == {"exists": False}
     s3.get_bucket_policy.assert_not_called()
 
 
-def test_read_key_and_missing_settings():
+def test_read_key_and_missing_settings(client_error):
     kms = MagicMock()
-    kms.describe_key.side_effect = posture_error("NotFoundException")
+    kms.describe_key.side_effect = client_error("NotFoundException")
     assert posture.read_key(kms, "alias/logs") == {"metadata": None}
     kms.get_key_policy.assert_not_called()
-    s3 = MagicMock()
-    s3.get_bucket_policy.side_effect = posture_error("NoSuchBucketPolicy")
-    assert posture.get_bucket_policy(s3, "logs") is None
 
 
-def test_other_errors_become_posture_errors():
+def test_read_bucket_gives_none_for_each_setting_not_set(client_error):
     s3 = MagicMock()
-    s3.get_bucket_versioning.side_effect = posture_error("AccessDenied")
-    with pytest.raises(posture.AnsiblePostureError, match="Failed to get bucket versioning"):
+    s3.get_bucket_versioning.return_value = {"Status": "Enabled", "MFADelete": "Disabled", "ResponseMetadata": {}}
+    s3.get_bucket_logging.return_value = {}
+    for method, code in (
+        ("get_bucket_policy", "NoSuchBucketPolicy"),
+        ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+        ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
+        ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
+        ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+    ):
+        getattr(s3, method).side_effect = client_error(code)
+    assert posture.read_bucket(s3, "logs") == {
+        "exists": True,
+        "versioning": {"Status": "Enabled", "MFADelete": "Disabled"},
+        "policy": None,
+        "encryption": None,
+        "public_access_block": None,
+        "lifecycle": None,
+        "logging": {},
+        "object_lock": None,
+    }
+
+
+def test_other_errors_become_the_services_errors(client_error):
+    s3 = MagicMock()
+    s3.get_bucket_versioning.side_effect = client_error("AccessDenied")
+    with pytest.raises(AnsibleS3Error, match="Failed to get bucket versioning"):
         posture.read_bucket(s3, "logs")
 
 
@@ -802,23 +825,16 @@ def test_readers_skip_calls_for_nothing_configured():
     logs.get_paginator.assert_not_called()
 
 
-def posture_error(code):
-    # pylint: disable-next=import-outside-toplevel
-    from botocore.exceptions import ClientError
-
-    return ClientError({"Error": {"Code": code, "Message": code}}, "Operation")
-
-
 # ---------------------------------------------------------------- the report
 
 
 def test_build_report():
     org_checks = (
-        posture.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
+        posture_checks.trail_checks(trail_state(), TRAIL_EXPECTED, MANAGEMENT)
         + bucket_results()
-        + posture.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)
-        + posture.scp_checks(SCPS, ATTACHED, TREE, MANAGEMENT)
-        + posture.alarm_checks([], {}, None, MANAGEMENT)
+        + posture_checks.key_checks(key_state(), KEY_EXPECTED, AUDIT, TRAIL_ARN)
+        + posture_checks.scp_checks(SCPS, ATTACHED, TREE, MANAGEMENT)
+        + posture_checks.alarm_checks([], {}, None, MANAGEMENT)
     )
     accounts = [
         {"account_id": MANAGEMENT, "name": "mgmt", "role": "management"},
@@ -827,12 +843,12 @@ def test_build_report():
     ]
     legacy = {"trails": [{"name": "old", "arn": "arn", "home_region": "us-east-1", "is_logging": True}]}
     per_account = {
-        account["account_id"]: posture.account_checks(
+        account["account_id"]: posture_checks.account_checks(
             account, TREE, ORG, None, legacy if account["account_id"] == MEMBER else CLEAN, SCPS, ATTACHED
         )
         for account in accounts
     }
-    report = posture.build_report(ORG, accounts, org_checks, per_account, TREE, "2026-01-01T00:00:00Z", max_lines=1)
+    report = posture_checks.build_report(ORG, accounts, org_checks, per_account, TREE, "2026-01-01T00:00:00Z", max_lines=1)
 
     assert [column["id"] for column in report["columns"]] == [
         "account.org_trail",
@@ -885,7 +901,7 @@ def test_build_report():
 
 def test_build_report_names_organization_accounts_missing_from_the_inventory():
     accounts = [{"account_id": MANAGEMENT, "role": "management"}]
-    report = posture.build_report(ORG, accounts, [], {MANAGEMENT: []}, TREE, "now")
+    report = posture_checks.build_report(ORG, accounts, [], {MANAGEMENT: []}, TREE, "now")
     assert report["summary"]["accounts_not_in_inventory"] == [f"audit ({AUDIT})", f"prod ({MEMBER})"]
     assert report["summary"]["status"] == PASS
     assert report["accounts"][0]["cells"] == [None] * 9
@@ -893,17 +909,17 @@ def test_build_report_names_organization_accounts_missing_from_the_inventory():
 
 
 def test_worst():
-    assert posture.worst([PASS, MANUAL, NOT_CONFIGURED]) == MANUAL
-    assert posture.worst([PASS, FAIL]) == FAIL
-    assert posture.worst([NOT_CONFIGURED, NOT_APPLICABLE]) == NOT_CONFIGURED
-    assert posture.worst([]) == NOT_APPLICABLE
+    assert posture_checks.worst([PASS, MANUAL, NOT_CONFIGURED]) == MANUAL
+    assert posture_checks.worst([PASS, FAIL]) == FAIL
+    assert posture_checks.worst([NOT_CONFIGURED, NOT_APPLICABLE]) == NOT_CONFIGURED
+    assert posture_checks.worst([]) == NOT_APPLICABLE
 
 
 def test_every_check_has_a_known_group_and_columns_cover_the_groups():
-    groups = {group for group, _title, _controls in posture.CHECKS.values()}
+    groups = {group for group, _title, _controls in posture_checks.CHECKS.values()}
     assert groups == {"trail", "bucket", "kms_key", "scps", "alarms", "athena", "account"}
-    assert set(posture.GROUP_OWNERS) | {"account"} == groups
-    for group, _title, controls in posture.CHECKS.values():
+    assert set(posture_checks.GROUP_OWNERS) | {"account"} == groups
+    for group, _title, controls in posture_checks.CHECKS.values():
         assert all(control.startswith(("CIS ", "FSBP ")) for control in controls)
 
 
@@ -920,7 +936,7 @@ def exemption(exempt=None, partition="aws"):
         "logs", ORG["Id"], MANAGEMENT, TRAIL_ARN, exempt_principal_arns=exempt or [], partition=partition
     )
     broad = BROAD_ROLE.replace("arn:aws:", f"arn:{partition}:")
-    results = posture.exemption_checks({"exists": True, "policy": policy}, broad, AUDIT, "logs", partition)
+    results = posture_checks.exemption_checks({"exists": True, "policy": policy}, broad, AUDIT, "logs", partition)
     assert [item["id"] for item in results] == ["bucket.exempt_principals"]
     assert results[0]["resource"] == f"arn:{partition}:s3:::logs" and results[0]["group"] == "bucket"
     return results[0]
@@ -929,17 +945,17 @@ def exemption(exempt=None, partition="aws"):
 @pytest.mark.parametrize("partition", ["aws", "aws-us-gov"])
 def test_the_broad_role_exempt_is_amber(partition):
     item = exemption([BREAK_GLASS, BROAD_ROLE.replace("arn:aws:", f"arn:{partition}:")], partition)
-    assert item["status"] == posture.WARN
+    assert item["status"] == posture_checks.WARN
     assert item["detail"].startswith(f"arn:{partition}:iam::{AUDIT}:role/OrganizationAccountAccessRole is exempt")
     assert "trailguard_deploy_role_name" in item["detail"]
 
 
 def test_the_broad_role_exempt_through_a_wildcard_is_amber():
-    assert exemption([f"arn:aws:iam::{AUDIT}:role/*"])["status"] == posture.WARN
+    assert exemption([f"arn:aws:iam::{AUDIT}:role/*"])["status"] == posture_checks.WARN
 
 
 def test_the_switch_over_run_is_amber_until_the_broad_role_is_no_longer_exempt():
-    assert exemption([BROAD_ROLE, DEPLOY_ROLE])["status"] == posture.WARN
+    assert exemption([BROAD_ROLE, DEPLOY_ROLE])["status"] == posture_checks.WARN
 
 
 def test_only_a_deploy_role_exempt_passes():
@@ -953,17 +969,59 @@ def test_no_principal_exempt_passes():
 
 
 def test_no_mfa_statement_is_not_configured_and_no_bucket_is_left_to_bucket_checks():
-    results = posture.exemption_checks({"exists": True, "policy": bucket_policy()}, BROAD_ROLE, AUDIT, "logs")
+    results = posture_checks.exemption_checks({"exists": True, "policy": bucket_policy()}, BROAD_ROLE, AUDIT, "logs")
     assert status_of(results) == {"bucket.exempt_principals": NOT_CONFIGURED}
-    assert posture.exemption_checks({"exists": False}, BROAD_ROLE, AUDIT, "logs") == []
+    assert posture_checks.exemption_checks({"exists": False}, BROAD_ROLE, AUDIT, "logs") == []
 
 
 def test_warn_is_worse_than_manual_and_counted_in_its_cell():
-    assert posture.worst([PASS, MANUAL, posture.WARN]) == posture.WARN
-    assert posture.worst([posture.WARN, FAIL]) == FAIL
+    assert posture_checks.worst([PASS, MANUAL, posture_checks.WARN]) == posture_checks.WARN
+    assert posture_checks.worst([posture_checks.WARN, FAIL]) == FAIL
     checks = [
         {"id": "a", "title": "A", "status": PASS, "detail": ""},
-        {"id": "b", "title": "B", "status": posture.WARN, "detail": "why"},
+        {"id": "b", "title": "B", "status": posture_checks.WARN, "detail": "why"},
     ]
-    cell = posture._cell("bucket", checks)  # pylint: disable=protected-access
-    assert (cell["status"], cell["label"]) == (posture.WARN, "1/2")
+    cell = posture_checks._cell("bucket", checks)  # pylint: disable=protected-access
+    assert (cell["status"], cell["label"]) == (posture_checks.WARN, "1/2")
+
+
+def organizations_client(children):
+    """A MagicMock Organizations client whose listings describe `children`: {parent ID: (OUs, accounts)}."""
+    client = MagicMock()
+
+    def paginator(operation):
+        def paginate(ParentId=None):  # pylint: disable=invalid-name
+            ous, accounts = children.get(ParentId, ([], []))
+            results = {
+                "list_roots": {"Roots": [{"Id": "r-ab12"}]},
+                "list_organizational_units_for_parent": {"OrganizationalUnits": ous},
+                "list_accounts_for_parent": {"Accounts": accounts},
+            }
+            return MagicMock(build_full_result=MagicMock(return_value=results[operation]))
+
+        return MagicMock(paginate=paginate)
+
+    client.get_paginator.side_effect = paginator
+    return client
+
+
+def test_read_organization_tree_reads_state_before_the_deprecated_status():
+    client = organizations_client(
+        {
+            "r-ab12": ([{"Id": "ou-ab12-workload1", "Name": "Workloads"}], [{"Id": "111111111111", "Name": "mgmt"}]),
+            "ou-ab12-workload1": (
+                [],
+                [
+                    {"Id": "222222222222", "Name": "new", "State": "SUSPENDED", "Status": "ACTIVE"},
+                    {"Id": "333333333333", "Name": "old", "Status": "SUSPENDED"},
+                ],
+            ),
+        }
+    )
+    tree = posture.read_organization_tree(client)
+    assert tree["ous"] == {"/": "r-ab12", "/Workloads": "ou-ab12-workload1"}
+    assert tree["labels"]["ou-ab12-workload1"] == "/Workloads"
+    assert tree["accounts"]["111111111111"] == {"name": "mgmt", "status": "", "ou_path": "/", "ancestors": ["r-ab12"]}
+    assert tree["accounts"]["222222222222"]["status"] == "SUSPENDED"
+    assert tree["accounts"]["222222222222"]["ancestors"] == ["ou-ab12-workload1", "r-ab12"]
+    assert tree["accounts"]["333333333333"]["status"] == "SUSPENDED"

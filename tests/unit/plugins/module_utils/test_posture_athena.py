@@ -6,9 +6,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import FAIL
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import NOT_CONFIGURED
-from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture import PASS
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture_checks
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import FAIL
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import NOT_CONFIGURED
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils.posture_checks import PASS
 
 AUDIT = "222222222222"
 TREE = {
@@ -49,13 +50,13 @@ def table(values):
     ],
 )
 def test_the_table_must_list_every_active_account(found, status, detail):
-    [result] = posture.athena_checks(found, EXPECTED, TREE, AUDIT)
+    [result] = posture_checks.athena_checks(found, EXPECTED, TREE, AUDIT)
     assert (result["id"], result["group"], result["status"], result["account_id"]) == ("athena.accounts", "athena", status, AUDIT)
     assert detail in result["detail"]
 
 
 def test_athena_off_is_not_configured():
-    [result] = posture.athena_checks({}, None, TREE, AUDIT)
+    [result] = posture_checks.athena_checks({}, None, TREE, AUDIT)
     assert result["status"] == NOT_CONFIGURED and result["detail"] == "Athena is off (trailguard_athena)"
 
 
@@ -69,5 +70,5 @@ def test_a_missing_table_or_database_reads_as_empty_and_other_errors_fail():
 
 
 def test_the_athena_column_is_in_the_log_archive_accounts_row():
-    assert ("athena", "Athena table") in posture.COLUMNS
-    assert posture.GROUP_OWNERS["athena"] == "log_archive"
+    assert ("athena", "Athena table") in posture_checks.COLUMNS
+    assert posture_checks.GROUP_OWNERS["athena"] == "log_archive"

@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture
+from ansible_collections.trailguard.cloudtrail.plugins.module_utils import posture_checks
 from ansible_collections.trailguard.cloudtrail.plugins.modules import posture_info
 
 MGMT, LOG_ARCHIVE = "123456789012", "210987654321"
@@ -39,7 +40,7 @@ def state(rule_state="ENABLED", targets=(TOPIC,), name="acme-log-bucket-tamperin
     ],
 )
 def test_tamper_rule_checks(found, status, detail):
-    [result] = posture.tamper_rule_checks([expected()], [found])
+    [result] = posture_checks.tamper_rule_checks([expected()], [found])
     assert result["status"] == status and result["detail"].startswith(detail)
     assert result["group"] == "alarms" and result["account_id"] == MGMT
     assert result["id"] == f"alarms.tamper_rule.{MGMT}.acme-log-bucket-tampering"
@@ -47,7 +48,7 @@ def test_tamper_rule_checks(found, status, detail):
 
 
 def test_the_same_rule_in_two_accounts_is_two_checks():
-    results = posture.tamper_rule_checks(
+    results = posture_checks.tamper_rule_checks(
         [expected(), expected(account_id=LOG_ARCHIVE, target=BUS)], [state(), state(targets=(BUS,))]
     )
     assert len({result["id"] for result in results}) == 2

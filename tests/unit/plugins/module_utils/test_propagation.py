@@ -7,7 +7,6 @@ moves the clock on by what was asked.
 from unittest.mock import MagicMock
 
 import pytest
-from botocore.exceptions import ClientError
 from botocore.exceptions import EndpointConnectionError
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -37,10 +36,6 @@ TRAIL_CODES = (
 )
 
 
-def client_error(code, operation="CreateTrail"):
-    return ClientError({"Error": {"Code": code, "Message": f"{code} happened"}}, operation)
-
-
 class FakeClock:
     def __init__(self):
         self.now = 1000.0
@@ -67,9 +62,10 @@ def fixture_clock(monkeypatch):
 
 
 @pytest.mark.parametrize("code", TRAIL_CODES)
-def test_a_propagation_error_is_retried_until_it_passes(clock, code):
+def test_a_propagation_error_is_retried_until_it_passes(clock, code, client_error):
     client = MagicMock()
-    client.create_trail.side_effect = [client_error(code), client_error(code), {"TrailARN": TRAIL_ARN}]
+    refusal = client_error(code, "CreateTrail")
+    client.create_trail.side_effect = [refusal, refusal, {"TrailARN": TRAIL_ARN}]
     assert cloudtrail.create_trail(client, **CREATE) == {"TrailARN": TRAIL_ARN}
     assert client.create_trail.call_count == 3
     assert len(clock.sleeps) == 2
@@ -77,10 +73,10 @@ def test_a_propagation_error_is_retried_until_it_passes(clock, code):
     assert clock.sleeps[0] <= 3 and clock.sleeps[1] <= 6
 
 
-def test_waits_grow_to_a_quarter_of_the_bound_and_stop_at_the_bound(clock, monkeypatch):
+def test_waits_grow_to_a_quarter_of_the_bound_and_stop_at_the_bound(clock, monkeypatch, client_error):
     monkeypatch.setattr(propagation.BackoffIterator, "__next__", _no_jitter)
     client = MagicMock()
-    client.create_trail.side_effect = client_error("InsufficientEncryptionPolicyException")
+    client.create_trail.side_effect = client_error("InsufficientEncryptionPolicyException", "CreateTrail")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError) as raised:
         cloudtrail.create_trail(client, propagation_timeout=120, **CREATE)
     # 3, 6, 12, 24, then 30 (a quarter of 120) until 120 s are spent; the last wait is cut to the bound.
@@ -96,9 +92,9 @@ def _no_jitter(self):
     return value
 
 
-def test_a_permanent_error_fails_after_the_bound_with_the_cause(clock):
+def test_a_permanent_error_fails_after_the_bound_with_the_cause(clock, client_error):
     client = MagicMock()
-    client.create_trail.side_effect = client_error("InsufficientEncryptionPolicyException")
+    client.create_trail.side_effect = client_error("InsufficientEncryptionPolicyException", "CreateTrail")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError) as raised:
         cloudtrail.create_trail(client, propagation_timeout=30, **CREATE)
     assert 29.999 <= sum(clock.sleeps) <= 30.001
@@ -127,15 +123,15 @@ def test_a_permanent_error_fails_after_the_bound_with_the_cause(clock):
         ("CloudTrailAccessNotEnabledException", "Trusted access for cloudtrail.amazonaws.com is not enabled"),
     ],
 )
-def test_each_cloudtrail_error_names_its_cause(clock, code, cause):
+def test_each_cloudtrail_error_names_its_cause(clock, code, cause, client_error):
     client = MagicMock()
-    client.create_trail.side_effect = client_error(code)
+    client.create_trail.side_effect = client_error(code, "CreateTrail")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError, match="after waiting 5 s") as raised:
         cloudtrail.create_trail(client, propagation_timeout=5, **CREATE)
     assert cause in raised.value.message
 
 
-def test_an_update_names_the_trail_by_its_arn_and_the_trail_s_own_key(clock):
+def test_an_update_names_the_trail_by_its_arn_and_the_trail_s_own_key(clock, client_error):
     client = MagicMock()
     client.update_trail.side_effect = client_error("InsufficientEncryptionPolicyException", "UpdateTrail")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError) as raised:
@@ -148,7 +144,7 @@ def test_an_update_names_the_trail_by_its_arn_and_the_trail_s_own_key(clock):
     client.update_trail.assert_called_with(Name=TRAIL_ARN, IsOrganizationTrail=True)
 
 
-def test_insight_selectors_wait_for_the_bucket_policy(clock):
+def test_insight_selectors_wait_for_the_bucket_policy(clock, client_error):
     client = MagicMock()
     client.put_insight_selectors.side_effect = [
         client_error("InsufficientS3BucketPolicyException", "PutInsightSelectors"),
@@ -163,15 +159,15 @@ def test_insight_selectors_wait_for_the_bucket_policy(clock):
 @pytest.mark.parametrize(
     "error",
     [
-        client_error("AccessDeniedException"),
-        client_error("InvalidKmsKeyIdException"),
+        "AccessDeniedException",
+        "InvalidKmsKeyIdException",
         EndpointConnectionError(endpoint_url="https://cloudtrail.us-east-1.amazonaws.com"),
     ],
     ids=["AccessDenied", "another CloudTrail error", "no error code"],
 )
-def test_other_errors_fail_at_once(clock, error):
+def test_other_errors_fail_at_once(clock, error, client_error):
     client = MagicMock()
-    client.create_trail.side_effect = error
+    client.create_trail.side_effect = client_error(error, "CreateTrail") if isinstance(error, str) else error
     with pytest.raises(cloudtrail.AnsibleCloudTrailError) as raised:
         cloudtrail.create_trail(client, **CREATE)
     assert raised.value.message == "Failed to create trail"
@@ -179,7 +175,7 @@ def test_other_errors_fail_at_once(clock, error):
     assert clock.sleeps == []
 
 
-def test_calls_that_aws_does_not_refuse_for_propagation_are_not_retried(clock):
+def test_calls_that_aws_does_not_refuse_for_propagation_are_not_retried(clock, client_error):
     """StartLogging's API reference lists none of these errors, so one would be a real problem."""
     client = MagicMock()
     client.start_logging.side_effect = client_error("InsufficientEncryptionPolicyException", "StartLogging")
@@ -189,9 +185,9 @@ def test_calls_that_aws_does_not_refuse_for_propagation_are_not_retried(clock):
     assert client.start_logging.call_count == 1
 
 
-def test_a_zero_bound_tries_once_and_still_names_the_cause(clock):
+def test_a_zero_bound_tries_once_and_still_names_the_cause(clock, client_error):
     client = MagicMock()
-    client.create_trail.side_effect = client_error("InvalidCloudWatchLogsRoleArnException")
+    client.create_trail.side_effect = client_error("InvalidCloudWatchLogsRoleArnException", "CreateTrail")
     with pytest.raises(cloudtrail.AnsibleCloudTrailError, match=r"after waiting 0 s \(1 attempt\) for"):
         cloudtrail.create_trail(client, propagation_timeout=0, **CREATE)
     assert client.create_trail.call_count == 1
@@ -201,7 +197,7 @@ def test_a_zero_bound_tries_once_and_still_names_the_cause(clock):
 # ---------------------------------------------------------------- AWS Config and Organizations
 
 
-def test_the_recorder_waits_for_its_role(clock):
+def test_the_recorder_waits_for_its_role(clock, client_error):
     client = MagicMock()
     client.put_configuration_recorder.side_effect = [
         client_error("InvalidRoleException", "PutConfigurationRecorder"),
@@ -212,7 +208,7 @@ def test_the_recorder_waits_for_its_role(clock):
     assert client.put_configuration_recorder.call_count == 2
 
 
-def test_the_recorder_names_the_role_it_cannot_use(clock):
+def test_the_recorder_names_the_role_it_cannot_use(clock, client_error):
     client = MagicMock()
     client.put_configuration_recorder.side_effect = client_error("InvalidRoleException", "PutConfigurationRecorder")
     role = "arn:aws:iam::111122223333:role/TrailguardConfigRecorder"
@@ -222,7 +218,7 @@ def test_the_recorder_names_the_role_it_cannot_use(clock):
     assert f"AWS Config cannot use role {role}: it must exist and its trust policy must allow" in raised.value.message
 
 
-def test_the_cloudtrail_delegated_admin_waits_for_trusted_access(clock):
+def test_the_cloudtrail_delegated_admin_waits_for_trusted_access(clock, client_error):
     client = MagicMock()
     client.register_organization_delegated_admin.side_effect = [
         client_error("CloudTrailAccessNotEnabledException", "RegisterOrganizationDelegatedAdmin"),

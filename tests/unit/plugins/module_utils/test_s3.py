@@ -7,24 +7,11 @@ helpers with plain dicts.
 from unittest.mock import MagicMock
 
 import pytest
-from botocore.exceptions import ClientError
 
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils import s3
 from ansible_collections.trailguard.cloudtrail.plugins.module_utils.s3 import AnsibleS3Error
 
 LOGGING = {"TargetBucket": "logs", "TargetPrefix": "source/"}
-
-
-def client_error(code, operation="Operation"):
-    return ClientError({"Error": {"Code": code, "Message": f"{code} happened"}}, operation)
-
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    """Retries without the back-off delay."""
-    sleeps = []
-    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", sleeps.append)
-    return sleeps
 
 
 # ---------------------------------------------------------------- get_bucket_logging
@@ -43,13 +30,13 @@ def test_get_returns_empty_dict_when_logging_is_off():
     assert s3.get_bucket_logging(client, "source") == {}
 
 
-def test_get_returns_none_for_a_missing_bucket():
+def test_get_returns_none_for_a_missing_bucket(client_error):
     client = MagicMock()
     client.get_bucket_logging.side_effect = client_error("NoSuchBucket")
     assert s3.get_bucket_logging(client, "source") is None
 
 
-def test_get_raises_other_errors_as_ansible_s3_error():
+def test_get_raises_other_errors_as_ansible_s3_error(client_error):
     client = MagicMock()
     client.get_bucket_logging.side_effect = client_error("AccessDenied")
     with pytest.raises(AnsibleS3Error) as error:
@@ -58,7 +45,7 @@ def test_get_raises_other_errors_as_ansible_s3_error():
     assert error.value.exception.response["Error"]["Code"] == "AccessDenied"
 
 
-def test_get_retries_throttling(no_sleep):
+def test_get_retries_throttling(no_sleep, client_error):
     client = MagicMock()
     client.get_bucket_logging.side_effect = [client_error("Throttling"), {"LoggingEnabled": LOGGING}]
     assert s3.get_bucket_logging(client, "source") == LOGGING
@@ -83,7 +70,7 @@ def test_put_turns_logging_off_with_an_empty_status(off):
 
 
 @pytest.mark.parametrize("code", ["NoSuchBucket", "InvalidTargetBucketForLogging"])
-def test_put_raises_every_error_even_a_missing_bucket(code):
+def test_put_raises_every_error_even_a_missing_bucket(code, client_error):
     client = MagicMock()
     client.put_bucket_logging.side_effect = client_error(code)
     with pytest.raises(AnsibleS3Error) as error:

@@ -99,10 +99,6 @@ def settings(**overrides):
     return {option: params(**overrides)[option] for option, _key, _parameter in org_trail.TRAIL_SETTINGS}
 
 
-def client_error(code):
-    return ClientError({"Error": {"Code": code, "Message": code}}, "Operation")
-
-
 def write_calls(client):
     """The names of the write methods called on a MagicMock client."""
     writes = {
@@ -220,18 +216,22 @@ def test_validate_params_absent_checks_only_the_name():
 # ---------------------------------------------------------------- KMS key resolution
 
 
-def kms_and_sts(key_arn=None):
-    kms, sts = MagicMock(), MagicMock()
-    sts.get_caller_identity.return_value = {"Account": ACCOUNT}
-    if key_arn:
-        kms.describe_key.return_value = {"KeyMetadata": {"Arn": key_arn}}
-    else:
-        kms.describe_key.side_effect = client_error("NotFoundException")
-    return kms, sts
+@pytest.fixture
+def kms_and_sts(client_error):
+    def make(key_arn=None):
+        kms, sts = MagicMock(), MagicMock()
+        sts.get_caller_identity.return_value = {"Account": ACCOUNT}
+        if key_arn:
+            kms.describe_key.return_value = {"KeyMetadata": {"Arn": key_arn}}
+        else:
+            kms.describe_key.side_effect = client_error("NotFoundException")
+        return kms, sts
+
+    return make
 
 
 @pytest.mark.parametrize("kms_key_id", [KEY_ARN, "", None])
-def test_resolve_kms_key_keeps_key_arns_without_calls(kms_key_id):
+def test_resolve_kms_key_keeps_key_arns_without_calls(kms_key_id, kms_and_sts):
     kms, sts = kms_and_sts()
     assert org_trail.resolve_kms_key(kms, sts, kms_key_id) == kms_key_id
     kms.describe_key.assert_not_called()
@@ -239,14 +239,14 @@ def test_resolve_kms_key_keeps_key_arns_without_calls(kms_key_id):
 
 
 @pytest.mark.parametrize("kms_key_id", ["alias/cloudtrail", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/cloudtrail", "k-1"])
-def test_resolve_kms_key_in_own_account(kms_key_id):
+def test_resolve_kms_key_in_own_account(kms_key_id, kms_and_sts):
     own_key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1"
     kms, sts = kms_and_sts(own_key)
     assert org_trail.resolve_kms_key(kms, sts, kms_key_id) == own_key
     kms.describe_key.assert_called_once_with(KeyId=kms_key_id)
 
 
-def test_resolve_kms_key_alias_not_in_own_account():
+def test_resolve_kms_key_alias_not_in_own_account(kms_and_sts):
     kms, sts = kms_and_sts()
     with pytest.raises(AnsibleCloudTrailError) as raised:
         org_trail.resolve_kms_key(kms, sts, "alias/log-archive-key")
@@ -257,7 +257,7 @@ def test_resolve_kms_key_alias_not_in_own_account():
     )
 
 
-def test_resolve_kms_key_alias_arn_of_another_account_is_refused_without_kms_call():
+def test_resolve_kms_key_alias_arn_of_another_account_is_refused_without_kms_call(kms_and_sts):
     kms, sts = kms_and_sts(KEY_ARN)
     with pytest.raises(
         AnsibleCloudTrailError, match="names no KMS key in this account .* must be given as its full key ARN"
@@ -266,7 +266,7 @@ def test_resolve_kms_key_alias_arn_of_another_account_is_refused_without_kms_cal
     kms.describe_key.assert_not_called()
 
 
-def test_resolve_kms_key_resolving_to_another_account_is_refused():
+def test_resolve_kms_key_resolving_to_another_account_is_refused(kms_and_sts):
     kms, sts = kms_and_sts(KEY_ARN)
     with pytest.raises(AnsibleCloudTrailError) as raised:
         org_trail.resolve_kms_key(kms, sts, "alias/cloudtrail")
@@ -279,22 +279,26 @@ def test_resolve_kms_key_resolving_to_another_account_is_refused():
 # ---------------------------------------------------------------- reads
 
 
-def trail_client(trail_response, status=True, selectors=None, insights=None, tags=None):
-    """A MagicMock CloudTrail client whose reads describe one trail."""
-    client = MagicMock()
-    client.get_trail.return_value = {"Trail": trail_response}
-    client.get_trail_status.return_value = {"IsLogging": status}
-    client.get_event_selectors.return_value = selectors or {"EventSelectors": [{"ReadWriteType": "All"}]}
-    client.get_insight_selectors.side_effect = None if insights else client_error("InsightNotEnabledException")
-    client.get_insight_selectors.return_value = {"InsightSelectors": insights or []}
-    client.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
-        "ResourceTagList": [{"ResourceId": trail_response["TrailARN"], "TagsList": tags or []}],
-        "Trails": [],
-    }
-    return client
+@pytest.fixture
+def trail_client(client_error):
+    def make(trail_response, status=True, selectors=None, insights=None, tags=None):
+        """A MagicMock CloudTrail client whose reads describe one trail."""
+        client = MagicMock()
+        client.get_trail.return_value = {"Trail": trail_response}
+        client.get_trail_status.return_value = {"IsLogging": status}
+        client.get_event_selectors.return_value = selectors or {"EventSelectors": [{"ReadWriteType": "All"}]}
+        client.get_insight_selectors.side_effect = None if insights else client_error("InsightNotEnabledException")
+        client.get_insight_selectors.return_value = {"InsightSelectors": insights or []}
+        client.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {
+            "ResourceTagList": [{"ResourceId": trail_response["TrailARN"], "TagsList": tags or []}],
+            "Trails": [],
+        }
+        return client
+
+    return make
 
 
-def test_describe_existing_trail_reads_everything_by_arn():
+def test_describe_existing_trail_reads_everything_by_arn(trail_client):
     client = trail_client(
         {"Name": "org-trail", "TrailARN": MGMT_ARN, "HomeRegion": REGION, "S3BucketName": BUCKET},
         insights=[{"InsightType": "ApiErrorRateInsight"}, {"InsightType": "ApiCallRateInsight"}],
@@ -313,14 +317,14 @@ def test_describe_existing_trail_reads_everything_by_arn():
     client.get_paginator.return_value.paginate.assert_called_once_with(ResourceIdList=[MGMT_ARN])
 
 
-def test_describe_existing_trail_missing():
+def test_describe_existing_trail_missing(client_error):
     client = MagicMock()
     client.get_trail.side_effect = client_error("TrailNotFoundException")
     client.get_paginator.return_value.paginate.return_value.build_full_result.return_value = {"Trails": []}
     assert org_trail.describe_existing_trail(client, "org-trail", REGION) is None
 
 
-def test_describe_existing_trail_outside_its_home_region_fails():
+def test_describe_existing_trail_outside_its_home_region_fails(trail_client):
     client = trail_client({"Name": "org-trail", "TrailARN": MGMT_ARN, "HomeRegion": REGION})
     with pytest.raises(
         AnsibleCloudTrailError, match="has home region 'us-east-1' but the module runs in region 'eu-west-1'"
@@ -612,7 +616,7 @@ def test_create_new_trail_needs_a_bucket():
         org_trail.create_new_trail(client, "org-trail", REGION, settings(), None, True)
 
 
-def test_create_new_trail_sends_only_set_options():
+def test_create_new_trail_sends_only_set_options(trail_client):
     client = trail_client({"Name": "org-trail", "TrailARN": MGMT_ARN})
     client.create_trail.return_value = {"TrailARN": MGMT_ARN}
     wanted = settings(s3_bucket_name=BUCKET, s3_key_prefix="", kms_key_id=KEY_ARN)
@@ -677,7 +681,7 @@ def test_ensure_present_no_change_reads_nothing_more():
     assert client.mock_calls == []
 
 
-def test_ensure_present_update_writes_by_arn_and_reads_back():
+def test_ensure_present_update_writes_by_arn_and_reads_back(trail_client):
     client = trail_client({"Name": "org-trail", "TrailARN": MGMT_ARN})
     wanted = params(name="org-trail", enable_logging=False, insight_selectors=["ApiCallRateInsight"])
     changed, trail = org_trail.ensure_present(client, TRAIL, "org-trail", REGION, wanted, settings(**wanted), False)
@@ -941,7 +945,7 @@ def test_main_validates_before_any_aws_call(monkeypatch, run_module, args, messa
     def no_client(*_args, **_kwargs):
         raise AssertionError("an AWS client was created before the input was validated")
 
-    monkeypatch.setattr(org_trail.AnsibleAWSModule, "client", no_client)
+    monkeypatch.setattr(org_trail.TrailguardAWSModule, "client", no_client)
     result = run_module(org_trail.main, args)
     assert result["failed"] is True
     assert message in result["msg"]

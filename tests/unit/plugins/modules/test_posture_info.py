@@ -617,7 +617,7 @@ def test_a_member_account_cannot_read_the_posture(run_module, organization, monk
             {"accounts": [{"account_id": "111111111111"}, {"account_id": "111111111111"}]},
             "accounts must list each account once; listed more than once: 111111111111",
         ),
-        ({"scps": [{"name": "x", "targets": ["Workloads"]}]}, "scps[0].targets[0] must be root, a root ID"),
+        ({"scps": [{"name": "x", "targets": ["Workloads"]}]}, "scps[0].targets[0] must be 'root', a root ID"),
         ({"scps": [{"name": "x", "targets": []}]}, "scps[0].targets must list at least one target"),
         ({"max_workers": 0}, "max_workers must be at least 1, got 0"),
     ],

@@ -78,24 +78,6 @@ def params(**overrides):
 # ---------------------------------------------------------------- validation (pure)
 
 
-@pytest.mark.parametrize(
-    "value, kind",
-    [
-        ("root", "root"),
-        ("r-ab12", "root"),
-        ("ou-ab12-cdef3456", "ou"),
-        ("/Workloads", "path"),
-        ("/Workloads/Prod", "path"),
-        ("123456789012", "account"),
-        ("12345678901", None),
-        ("Workloads", None),
-        ("ROOT", None),
-    ],
-)
-def test_classify_target(value, kind):
-    assert module.classify_target(value) == kind
-
-
 def test_minify_content_strips_whitespace():
     content, error = module.minify_content(json.dumps(DENY_STOP, indent=4))
     assert error is None

@@ -1,4 +1,4 @@
-"""The monitoring policy builders (issue 4): alarm topic and its key, SIEM queue, key and
+"""The monitoring policy builders: alarm topic and its key, SIEM queue, key and
 consumer role, the MFA group policy, and the AWS Config bucket and key statements.
 
 What these policies *do* is proven with an IAM policy simulator in

@@ -469,6 +469,11 @@ SIZED = {
         _iam,
         ROLE_INLINE_POLICIES,
     ),
+    "access_log_bucket_policy": (
+        lambda org: policies.access_log_bucket_policy(f"{org['bucket']}-access-logs", org["bucket"], org["log_archive"]),
+        _bytes,
+        S3_BUCKET_POLICY,
+    ),
     "athena_results_bucket_policy": (
         lambda org: policies.athena_results_bucket_policy(org["bucket"], org["log_archive"], org["key_arn"]),
         _bytes,
