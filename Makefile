@@ -26,13 +26,13 @@ unexport AWS_PROFILE AWS_DEFAULT_PROFILE
 .PHONY: help
 help:
 	@echo "make demo    - set up, start the emulator, seed an organization, run the playbook, show the result"
-	@echo "make test    - every test tier: unit, policy, sanity, lint, molecule"
-	@echo "make unit | policy | sanity | lint | molecule | changelog-lint - one tier"
+	@echo "make test    - every test tier: unit, policy, changelog-lint, lint, sanity, molecule, harness"
+	@echo "make unit | policy | changelog-lint | lint | sanity | molecule | harness - one tier"
 	@echo "make build   - the collection tarball in .build/dist"
 	@echo "make bench   - the benchmark, N = 10, 100, 500, 2000, accelerated at 10, 500 (benchmarks/results/benchmark.md, .png); bench-quick: N = 10"
 	@echo "make setup-fast - the optional accelerator, Mitogen (requirements-fast.txt), into .venv"
 	@echo "make bench-integrity - log integrity, ours against aws cloudtrail validate-logs (benchmarks/results/integrity.md)"
-	@echo "make clean   - remove .venv and .build"
+	@echo "make clean   - remove .venv, .venv-prowler, .venv-awscli and .build"
 
 # ---------------------------------------------------------------- set-up
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -87,23 +87,35 @@ $(PROWLER_VENV)/.installed: requirements-prowler.txt
 setup-prowler: $(PROWLER_VENV)/.installed
 
 # ---------------------------------------------------------------- tests
-# The harness's own installs (Mitogen, the AWS CLI, Prowler, chromium) mostly wait on the network: they run in the
-# background while the first tiers use the CPU, and the harness starts once they are done. Each tier's time is printed.
+# Tiers run in three stages that keep both cores busy: unit (itself on two workers); then the light tiers side by side;
+# then molecule and the harness side by side (each on two workers: the playbook runs wait on the emulator and on
+# propagation retries part of the time). The harness's own installs (Mitogen, the AWS CLI, Prowler, chromium) mostly
+# wait on the network: they run in the background from the start, and the last stage starts once they are done.
+# Each stage's time is printed; a failed tier's output is printed whole.
+TEST_LIGHT_TIERS := policy changelog-lint lint sanity
 .PHONY: test
 test: setup
-	@mkdir -p $(BUILD); \
+	@mkdir -p $(BUILD)/test-logs; \
 	$(MAKE) --no-print-directory -j4 setup-fast setup-awscli setup-prowler setup-browser > $(BUILD)/setup-harness.log 2>&1 & \
 	installs=$$!; \
 	tiers_start=$$(date +%s); \
-	for tier in unit policy changelog-lint lint sanity molecule installs harness; do \
-	  start=$$(date +%s); \
-	  if [ $$tier = installs ]; then \
-	    wait $$installs || { cat $(BUILD)/setup-harness.log; exit 1; }; \
-	  else \
-	    $(MAKE) --no-print-directory $$tier || { wait $$installs; exit 1; }; \
-	  fi; \
-	  echo "== make test: $$tier took $$(( $$(date +%s) - start )) s"; \
-	done; \
+	stage() { \
+	  local name=$$1 pids=() tier failed=0 start=$$(date +%s); shift; \
+	  for tier in "$$@"; do \
+	    $(MAKE) --no-print-directory $$tier > $(BUILD)/test-logs/$$tier.log 2>&1 & pids+=($$!); \
+	  done; \
+	  for index in "$${!pids[@]}"; do \
+	    tier=$$(echo "$$@" | cut -d' ' -f$$((index + 1))); \
+	    if wait $${pids[$$index]}; then tail -n 3 $(BUILD)/test-logs/$$tier.log; \
+	    else cat $(BUILD)/test-logs/$$tier.log; echo "== make test: $$tier FAILED"; failed=1; fi; \
+	  done; \
+	  echo "== make test: $$name ($$*) took $$(( $$(date +%s) - start )) s"; \
+	  return $$failed; \
+	}; \
+	stage unit unit || { wait $$installs; exit 1; }; \
+	stage light $(TEST_LIGHT_TIERS) || { wait $$installs; exit 1; }; \
+	wait $$installs || { cat $(BUILD)/setup-harness.log; exit 1; }; \
+	stage playbooks molecule harness || exit 1; \
 	echo "== make test: every tier passed in $$(( $$(date +%s) - tiers_start )) s"
 
 .PHONY: unit
@@ -135,7 +147,8 @@ lint: setup
 
 # ansible-test must run from a path that ends in ansible_collections/<ns>/<name>
 # and is not inside another git checkout (it would ask that checkout for the file
-# list), so sanity runs on a copy, outside the repo, of the files git knows about.
+# list), so sanity runs on a copy, outside the repo, of the files git knows about
+# (tar skips, with a warning, those deleted since the last commit).
 .PHONY: sanity
 sanity: setup
 	mkdir -p ~/.ansible/test/cache
@@ -143,7 +156,7 @@ sanity: setup
 	tmp=$$(mktemp -d /tmp/trailguard-sanity.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && \
 	root=$$tmp/ansible_collections/trailguard/cloudtrail && mkdir -p $$root && \
 	ln -s $$($(BIN)/python -c 'import ansible_collections.amazon, os; print(os.path.dirname(ansible_collections.amazon.__path__[0]))')/amazon $$tmp/ansible_collections/amazon && \
-	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $$root && \
+	git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C $$root && \
 	cd $$root && $(BIN)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS)
 
 # Scenarios run in two shards side by side, each against its own emulator (2 cores).

@@ -69,13 +69,12 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tools"))
-sys.path.insert(0, str(REPO / "tests" / "harness"))
 
 import emulator  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
+from emulator import ANSIBLE_PLAYBOOK  # noqa: E402  pylint: disable=wrong-import-position
+from emulator import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
-from support import ANSIBLE_PLAYBOOK  # noqa: E402  pylint: disable=wrong-import-position
-from support import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 
 PLAYBOOK = REPO / "playbooks" / "org_cloudtrail.yml"
 POSTURE = REPO / "playbooks" / "posture.yml"

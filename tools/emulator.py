@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = REPO / ".build" / "emulator"
 RUNS_DIR = REPO / ".build" / "emulator-runs"
 DEFAULT_REGION = "us-east-1"
+BIN = Path(sys.executable).parent  # this Python's scripts: ansible-playbook, ansible-galaxy ...
+ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account
 
 # Dummy credentials: moto accepts anything while IAM enforcement is off.
@@ -68,6 +70,18 @@ def emulator_env(url, base=None):
     env["AWS_URL"] = url  # amazon.aws's own name for the same setting
     env["AWS_CONFIG_FILE"] = os.devnull
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return env
+
+
+def ansible_env(url, **extra):
+    """The environment a playbook needs to talk to the emulator at `url` (and nothing else), plus `extra`."""
+    env = emulator_env(url)
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    env.update(extra)
     return env
 
 

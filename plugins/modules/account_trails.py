@@ -92,27 +92,14 @@ options:
     type: list
     elements: str
     default: []
-  assume_role_name:
-    description: The role assumed in every account that sets neither O(accounts[].role_name) nor O(accounts[].role_arn).
-    type: str
-    default: OrganizationAccountAccessRole
-  max_workers:
-    description: How many accounts are worked on at once.
-    type: int
-    default: 10
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 notes:
   - C(ListTrails) is asked in the module's O(region); the roles need C(cloudtrail:ListTrails),
     C(cloudtrail:GetTrail), C(cloudtrail:GetTrailStatus) and C(cloudtrail:GetEventSelectors), and for the
     actions C(cloudtrail:StopLogging) or C(cloudtrail:DeleteTrail).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
+  - trailguard.cloudtrail.accounts
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

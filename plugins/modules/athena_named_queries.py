@@ -80,15 +80,9 @@ notes:
     Outside check mode a missing workgroup is an error, raised before anything is changed.
   - Permissions - C(athena:GetWorkGroup), C(athena:ListNamedQueries), C(athena:BatchGetNamedQuery),
     C(athena:CreateNamedQuery), C(athena:UpdateNamedQuery) and C(athena:DeleteNamedQuery) on the workgroup.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

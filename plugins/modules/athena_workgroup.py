@@ -87,15 +87,9 @@ notes:
   - Workgroup tags are not managed.
   - Permissions - C(athena:GetWorkGroup), C(athena:CreateWorkGroup), C(athena:UpdateWorkGroup) and
     C(athena:DeleteWorkGroup) on the workgroup.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -176,15 +176,9 @@ notes:
   - The bus policy is written with C(PutPermission) and its C(Policy) parameter (the whole policy, with the owned
     statements and the others kept), after each owned statement that is no longer wanted is removed with
     C(RemovePermission).
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -142,15 +142,9 @@ notes:
   - In check mode a database that does not exist yet has no table, so the table is reported as created.
   - Permissions - C(glue:GetDatabase), C(glue:CreateDatabase), C(glue:UpdateDatabase), C(glue:GetTable),
     C(glue:CreateTable), C(glue:UpdateTable) and C(glue:DeleteTable) on the catalog, the database and the table.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -80,15 +80,9 @@ notes:
     C(iam:DetachGroupPolicy), C(iam:GetGroupPolicy), C(iam:PutGroupPolicy), C(iam:DeleteGroupPolicy),
     C(iam:AddUserToGroup), C(iam:RemoveUserFromGroup) on the groups, and C(iam:GetUser) on the users listed;
     C(iam:UpdateGroup) only to move a group to another path.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

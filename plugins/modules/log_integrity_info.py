@@ -105,14 +105,6 @@ options:
       - How many account and region pairs are validated at the same time.
     type: int
     default: 10
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - Needs C(s3:ListBucket) and C(s3:GetObject) on the bucket (and C(kms:Decrypt) with the trail's key, as for any
     reader of the logs), and C(cloudtrail:ListPublicKeys) in each region.
@@ -121,6 +113,7 @@ notes:
     each trail its own prefix.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -168,15 +168,9 @@ notes:
   - Permissions - C(logs:DescribeMetricFilters), C(logs:PutMetricFilter) and C(logs:DeleteMetricFilter) on the log
     group; C(cloudwatch:PutMetricAlarm) and C(cloudwatch:DeleteAlarms) on the alarms, and C(cloudwatch:DescribeAlarms)
     on every alarm of the account and region (C(alarm:*)), as the alarms are read by name prefix.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -213,15 +213,9 @@ notes:
     C(InsufficientEncryptionPolicyException), C(InsufficientS3BucketPolicyException),
     C(InvalidCloudWatchLogsRoleArnException), C(InvalidCloudWatchLogsLogGroupArnException) or
     C(CloudTrailAccessNotEnabledException). The module retries these for O(propagation_timeout) seconds.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

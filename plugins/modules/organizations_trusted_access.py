@@ -64,15 +64,9 @@ notes:
   - Right after trusted access for V(cloudtrail.amazonaws.com) is enabled, CloudTrail may refuse to register its
     delegated administrator with C(CloudTrailAccessNotEnabledException) until the change has reached it; the module
     retries that for O(propagation_timeout) seconds.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

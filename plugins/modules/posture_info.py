@@ -257,11 +257,6 @@ options:
         description:
           - The ARN of the role assumed in the account; overrides O(accounts[].role_name).
         type: str
-  assume_role_name:
-    description:
-      - The role assumed in every account but the management account, unless an account names its own.
-    type: str
-    default: OrganizationAccountAccessRole
   legacy_trail_regions:
     description:
       - The home regions whose legacy trails are reported; a trail whose home region is not listed is left out,
@@ -271,19 +266,6 @@ options:
     type: list
     elements: str
     default: []
-  max_workers:
-    description:
-      - How many accounts are read at the same time.
-    type: int
-    default: 10
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - Run it with the management account's credentials. The roles in the other accounts need read access to
     CloudTrail, S3 and KMS (the default C(OrganizationAccountAccessRole) has it).
@@ -291,6 +273,8 @@ notes:
     and again in v6.0."
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes.info_module
+  - trailguard.cloudtrail.accounts
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -55,15 +55,9 @@ notes:
   - The key format of the log objects (C(TargetObjectKeyFormat), simple or date-partitioned) is not managed; one
     set by other means is kept when the target changes. Target grants (C(TargetGrants)) are ACL grants and are
     removed whenever the module puts the configuration.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

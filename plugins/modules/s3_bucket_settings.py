@@ -180,15 +180,9 @@ notes:
     C(s3:GetBucketPublicAccessBlock), C(s3:GetBucketOwnershipControls), C(s3:GetEncryptionConfiguration),
     C(s3:GetLifecycleConfiguration), C(s3:GetBucketLogging), C(s3:GetBucketTagging), C(s3:GetBucketPolicy) and
     their C(Put*)); C(kms:DescribeKey) on a default-encryption key.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -86,15 +86,9 @@ notes:
   - Every root, OU and account must keep at least one SCP attached. Detaching this policy from a target from which
     C(FullAWSAccess) was detached fails until another SCP is attached there.
   - SCPs do not restrict the management account.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -40,15 +40,9 @@ options:
 notes:
   - In check mode a topic that does not exist yet (because the task that creates it ran in check mode too) is
     reported as changed, and nothing is read or written. Outside check mode a missing topic is an error.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - trailguard.cloudtrail.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

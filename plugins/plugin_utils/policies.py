@@ -367,6 +367,58 @@ def kms_key_policy(
     return policy_document(statements)
 
 
+# ---------------------------------------------------------------- the Sids the roles promise
+# trailguard.cloudtrail.posture checks that the log bucket's and the key's policies still carry the statements the
+# roles wrote. The Sids are read from the policy the builder makes with the same switches, so they cannot drift from
+# it. These example values change what the statements say, never which statements there are.
+_SIDS_EXAMPLE_ACCOUNT = "111111111111"
+_SIDS_EXAMPLE_ORGANIZATION = "o-exampleorgid"
+_SIDS_EXAMPLE_TRAIL = f"arn:aws:cloudtrail:us-east-1:{_SIDS_EXAMPLE_ACCOUNT}:trail/example"
+
+
+def _sids(policy):
+    return [item["Sid"] for item in policy["Statement"]]
+
+
+def audit_bucket_policy_sids(
+    bucket_name,
+    member_read=True,
+    deny_outside_organization=True,
+    deny_insecure_transport=True,
+    require_mfa_for_deletes=True,
+    config_delivery=False,
+):
+    """The Sids of the statements audit_bucket_policy writes on `bucket_name` with these switches, in its order."""
+    return _sids(
+        audit_bucket_policy(
+            bucket_name,
+            _SIDS_EXAMPLE_ORGANIZATION,
+            _SIDS_EXAMPLE_ACCOUNT,
+            _SIDS_EXAMPLE_TRAIL,
+            member_read=member_read,
+            deny_outside_organization=deny_outside_organization,
+            deny_insecure_transport=deny_insecure_transport,
+            require_mfa_for_deletes=require_mfa_for_deletes,
+            config_delivery=config_delivery,
+        )
+    )
+
+
+def kms_key_policy_sids(cloudwatch_log_group_arn=None, config_delivery=False):
+    """The Sids of the statements kms_key_policy writes with this log group (empty: none) and switch, in its order."""
+    return _sids(
+        kms_key_policy(
+            _SIDS_EXAMPLE_ACCOUNT,
+            _SIDS_EXAMPLE_ORGANIZATION,
+            _SIDS_EXAMPLE_ACCOUNT,
+            _SIDS_EXAMPLE_TRAIL,
+            "us-east-1",
+            cloudwatch_log_group_arn=cloudwatch_log_group_arn or None,
+            config_delivery=config_delivery,
+        )
+    )
+
+
 def scp_deny_trail_tampering(exempt_principal_arns=(), trail_arns=()):
     """SCP: no one in a member account may stop, delete or re-point the protected trails.
 

@@ -1,12 +1,13 @@
-"""What the harness tests share: the emulator's environment for Ansible, running a playbook, a static inventory.
+"""What the harness tests share: a seeded emulator, running a playbook, a static inventory, member sessions.
 
-Every harness test runs against its own emulator (tools/emulator.py), never real AWS.
+Every harness test runs against its own emulator (tools/emulator.py), never real AWS. The Ansible environment for
+it (ansible_env) and this virtualenv's scripts (BIN, ANSIBLE_PLAYBOOK) are tools/emulator.py's, which the benchmark
+uses too.
 """
 
 import contextlib
 import datetime
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -18,9 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 import emulator
 import moto_server
 import seed_org
+from emulator import ANSIBLE_PLAYBOOK
+from emulator import BIN  # noqa: F401  pylint: disable=unused-import
+from emulator import ansible_env
 
-BIN = Path(sys.executable).parent
-ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
 # Extra vars for runs whose point is not monitoring: CIS alarms, the SIEM kit and the access groups off
 # (32 of a full run's module tasks are the CIS filters and alarms alone).
 MONITORING_OFF = {"trailguard_cis_monitoring": False, "trailguard_siem_kit": False, "trailguard_access_groups": False}
@@ -45,18 +47,6 @@ def seeded_emulator(work, members=2):
             yield url, seed_org.seed(members=members), patch
     finally:
         emulator.stop(state_dir)
-
-
-def ansible_env(url, **extra):
-    """The environment a playbook needs to talk to the emulator at url (and nothing else)."""
-    env = emulator.emulator_env(url)
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-    )
-    env.update(extra)
-    return env
 
 
 def playbook(url, inventory, name, *args, check=True, env=None):

@@ -27,9 +27,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 import emulator
-import seed_org
 from moto_server import set_emulator_trail_status
-from support import playbook, write_inventory
+from support import playbook
+from support import seeded_emulator
+from support import write_inventory
 
 PROWLER = REPO / ".venv-prowler" / "bin" / "prowler"
 REGION = "us-east-1"  # trailguard_region of the example settings
@@ -102,13 +103,7 @@ def findings(tmp_path_factory):
     """Prowler's findings for the set-up organization: {check: [(status, detail), ...]}."""
     assert PROWLER.exists(), f"{PROWLER} is missing: run `make setup-prowler` (make harness does)"
     work = tmp_path_factory.mktemp("prowler")
-    state_dir = work / "emulator"
-    url = emulator.start(state_dir=state_dir)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in emulator.emulator_env(url, base={}).items():
-                patch.setenv(name, value)
-            org = seed_org.seed(members=1)
+    with seeded_emulator(work, members=1) as (url, org, _patch):
         playbook(url, write_inventory(work / "inventory", org), "org_cloudtrail.yml", *EXTRA_VARS)
         set_emulator_trail_status(url, first_delivery_seconds=0)  # the trail has delivered, as minutes later on AWS
 
@@ -126,8 +121,6 @@ def findings(tmp_path_factory):
         for finding in json.loads(report.read_text()):
             by_check[finding["metadata"]["event_code"]].append((finding["status_code"], finding["status_detail"]))
         yield dict(by_check)
-    finally:
-        emulator.stop(state_dir)
 
 
 def test_every_finding_passes_but_those_listed(findings):
