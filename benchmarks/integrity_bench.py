@@ -43,7 +43,6 @@ import emulator  # noqa: E402  pylint: disable=wrong-import-position
 from fault_proxy import FaultProxy  # noqa: E402  pylint: disable=wrong-import-position
 import seed_org  # noqa: E402  pylint: disable=wrong-import-position
 
-BIN = Path(sys.executable).parent
 AWS_CLI = REPO / ".venv-awscli" / "bin" / "aws"
 RESULTS = REPO / "benchmarks" / "results"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2", "eu-central-1", "sa-east-1")
@@ -125,15 +124,10 @@ def run_ours(org, args, env, direct_env, work):
     """The module through Ansible (time, through env), and directly (peak RSS, straight to the emulator) at a
     quarter of the hours and at all of them."""
     full = module_args(org, args.hours, args)
-    ansible_env = dict(
-        env,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-    )
+    ansible_env = dict(env, **emulator.ANSIBLE_SETTINGS)
     seconds, _rss, result = measured(
         [
-            str(BIN / "ansible"),
+            str(emulator.BIN / "ansible"),
             "localhost",
             "-c",
             "local",

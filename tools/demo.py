@@ -58,7 +58,7 @@ DEMO_EXTRA_VARS = ["-e", "trailguard_aws_config=true", "-e", "trailguard_athena=
 
 
 def run_playbook(inventory, log_path, env, playbook=PLAYBOOK, extra=tuple(DEMO_EXTRA_VARS)):
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra]
+    command = [str(emulator.ANSIBLE_PLAYBOOK), "-i", str(inventory), str(playbook), *extra]
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
@@ -199,7 +199,9 @@ def athena_query_to_try(url, org):
         "aws_secret_access_key": creds["SecretAccessKey"],
         "aws_session_token": creds["SessionToken"],
     }
-    table = boto3.client("glue", endpoint_url=url, **keys).get_table(DatabaseName="acme_cloudtrail", Name="cloudtrail_logs")
+    table = boto3.client("glue", endpoint_url=url, **keys).get_table(
+        DatabaseName="acme_cloudtrail", Name="cloudtrail_logs"
+    )
     athena = boto3.client("athena", endpoint_url=url, **keys)
     ids = athena.list_named_queries(WorkGroup="acme-cloudtrail")["NamedQueryIds"]
     queries = {query["Name"]: query for query in athena.batch_get_named_query(NamedQueryIds=ids)["NamedQueries"]}

@@ -73,14 +73,18 @@ def emulator_env(url, base=None):
     return env
 
 
+# Ansible as the project runs it: its ansible.cfg, and the collection linked by `make setup`.
+ANSIBLE_SETTINGS = {
+    "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+    "ANSIBLE_NOCOLOR": "1",
+}
+
+
 def ansible_env(url, **extra):
     """The environment a playbook needs to talk to the emulator at `url` (and nothing else), plus `extra`."""
     env = emulator_env(url)
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-    )
+    env.update(ANSIBLE_SETTINGS)
     env.update(extra)
     return env
 

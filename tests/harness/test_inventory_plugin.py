@@ -8,7 +8,6 @@ emulator receives, so each test counts the calls `ansible-inventory` made.
 import json
 import re
 import subprocess
-import sys
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ import emulator
 import seed_org
 
 MEMBERS = 50
-ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
+ANSIBLE_INVENTORY = emulator.BIN / "ansible-inventory"
 TARGET_PREFIX = "AWSOrganizationsV20161128."
 
 
@@ -51,12 +50,8 @@ def _moto_api(url, action, method="POST"):
 
 def ansible_inventory(url, source, *args):
     """Run ansible-inventory on `source`; return (its JSON output, Counter of the API actions it called)."""
-    env = emulator.emulator_env(url)
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_INVENTORY_UNPARSED_FAILED="true",  # a plugin error fails the run instead of a warning
-    )
+    # A plugin error fails the run instead of a warning.
+    env = emulator.ansible_env(url, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
     _moto_api(url, "reset-recording")
     _moto_api(url, "start-recording")
     try:
@@ -231,11 +226,10 @@ def small_organization(tmp_path):
 
 def test_the_main_playbook_runs_unchanged_with_the_dynamic_inventory(small_organization):
     url, org = small_organization
-    env = emulator.emulator_env(url)
-    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"))
+    env = emulator.ansible_env(url)
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "ansible-playbook"),
+            str(emulator.ANSIBLE_PLAYBOOK),
             "-i",
             str(REPO / "inventory" / "organizations.yml"),
             str(REPO / "playbooks" / "org_cloudtrail.yml"),

@@ -7,7 +7,7 @@ for CloudTrail API calls (EventBridge User Guide, "AWS service events delivered 
 API Call via CloudTrail", source aws.<service>, the CloudTrail record as `detail`) are put on the default bus of the
 account where the call would happen. Each case lists exactly the rules that must match it:
 
-- every tamper event of the issue, and every other event a rule lists, matches its rule (in the log-archive account
+- every tamper event the rules must catch, and every other event a rule lists, matches its rule (in the log-archive account
   and, forwarded, in the management account, whose alarm topic is notified once per matching management rule);
 - harmless events match nothing: reads (GetBucketPolicy, DescribeTrails, DescribeKey), the same calls on another
   bucket, key, trail or SCP, another service principal, and calls the rules do not list;

@@ -19,6 +19,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from ansible.template import trust_as_template
+from role_files import role_variables
+from role_files import trusted
 
 REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / "roles"
@@ -35,27 +37,6 @@ BUCKET_SWITCHES = [
 ]
 
 
-def _trusted(value):
-    """Role files as Ansible loads them: every string a template."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    return value
-
-
-def _role_variables(role, **settings):
-    variables = {}
-    for name in ("defaults", "vars"):
-        path = ROLES / role / name / "main.yml"
-        if path.exists():
-            variables.update(yaml.safe_load(path.read_text()) or {})
-    variables.update(settings)
-    return _trusted(variables)
-
-
 def _tasks(role, tasks_file):
     return yaml.safe_load((ROLES / role / "tasks" / tasks_file).read_text())
 
@@ -64,7 +45,7 @@ def _promised(role, **settings):
     """The facts the role's promises entry point sets, rendered with its defaults, vars and `settings`."""
     (task,) = _tasks(role, "promises.yml")
     facts = task["ansible.builtin.set_fact"]
-    return Templar(loader=DataLoader(), variables=_role_variables(role, **settings)).template(_trusted(facts))
+    return Templar(loader=DataLoader(), variables=role_variables(role, **settings)).template(trusted(facts))
 
 
 @pytest.mark.parametrize("deny_trail_tampering, protect_log_archive", list(product([True, False], repeat=2)))
@@ -75,15 +56,15 @@ def test_the_guardrails_promise_the_scps_their_main_tasks_make(deny_trail_tamper
         guardrails_deny_trail_tampering=deny_trail_tampering,
         guardrails_protect_log_archive=protect_log_archive,
     )
-    templar = Templar(loader=DataLoader(), variables=_role_variables("guardrails", **settings))
+    templar = Templar(loader=DataLoader(), variables=role_variables("guardrails", **settings))
     made = []
     for task in _tasks("guardrails", "main.yml"):
         args = task.get("trailguard.cloudtrail.scp_attach")
         if args and templar.template(trust_as_template("{{ " + task["when"] + " }}")):
             made.append(
                 {
-                    "name": templar.template(_trusted(args["name"])),
-                    "targets": templar.template(_trusted(args["targets"])),
+                    "name": templar.template(trusted(args["name"])),
+                    "targets": templar.template(trusted(args["targets"])),
                 }
             )
     promised = _promised("guardrails", **settings)["guardrails_promised_scps"]
@@ -100,10 +81,10 @@ def test_the_guardrails_promise_the_scps_their_main_tasks_make(deny_trail_tamper
 
 @pytest.mark.parametrize("settings", [{}, {"athena_name_prefix": "acme-org"}, {"athena_table_name": "trail_logs"}])
 def test_the_athena_role_promises_the_table_its_main_tasks_make(settings):
-    templar = Templar(loader=DataLoader(), variables=_role_variables("athena", **settings))
+    templar = Templar(loader=DataLoader(), variables=role_variables("athena", **settings))
     glue = next(task for task in _tasks("athena", "main.yml") if "trailguard.cloudtrail.glue_catalog_table" in task)
     args = glue["trailguard.cloudtrail.glue_catalog_table"]
-    made = {"database": templar.template(_trusted(args["database"])), "name": templar.template(_trusted(args["name"]))}
+    made = {"database": templar.template(trusted(args["database"])), "name": templar.template(trusted(args["name"]))}
     assert _promised("athena", **settings)["athena_promised_table"] == made
 
 

@@ -18,9 +18,10 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from ansible.template import trust_as_template
+from role_files import role_variables
+from role_files import trusted
 
 REPO = Path(__file__).resolve().parents[3]
-ROLE = REPO / "roles" / "cis_monitoring"
 MANAGEMENT, LOG_ARCHIVE = "111111111111", "222222222222"
 BUCKET = "acme-cloudtrail"
 KEY_ARN = f"arn:aws:kms:us-east-1:{LOG_ARCHIVE}:key/0b1f6f0e-7c1a-4f55-9d0e-5b1c2d3e4f50"
@@ -31,7 +32,7 @@ SCP_IDS = ["p-abcd1234", "p-efgh5678"]
 MAX_EVENT_PATTERN = 4096
 MAX_FILTER_PATTERN = 1024
 
-# What the issue asks each kind of rule to catch, as the event names CloudTrail logs.
+# What each kind of rule must catch, as the event names CloudTrail logs.
 REQUIRED = {
     "cloudtrail-tampering": {"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutInsightSelectors"},
     "log-bucket-tampering": {
@@ -50,23 +51,10 @@ REQUIRED = {
 }
 
 
-def _trusted(value):
-    """Role files as Ansible loads them: every string a template."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    return value
-
-
 def render(expression, caller=MANAGEMENT, **overrides):
     """`expression` rendered with the role's defaults and vars, the caller's identity and `overrides`."""
-    variables = {}
-    for name in ("defaults", "vars"):
-        variables.update(yaml.safe_load((ROLE / name / "main.yml").read_text()))
-    variables.update(
+    variables = role_variables(
+        "cis_monitoring",
         cis_monitoring_log_group_name="/aws/cloudtrail/acme-organization-trail",
         cis_monitoring_name_prefix="acme",
         cis_monitoring_caller={"account": caller, "arn": f"arn:aws:iam::{caller}:user/runner"},
@@ -76,15 +64,15 @@ def render(expression, caller=MANAGEMENT, **overrides):
         cis_monitoring_log_archive_account_id=LOG_ARCHIVE,
         cis_monitoring_scp_ids=SCP_IDS,
     )
-    variables.update(overrides)
-    return Templar(loader=DataLoader(), variables=_trusted(variables)).template(trust_as_template(expression))
+    variables.update(trusted(overrides))
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
 
 
 def rules(expression="{{ cis_monitoring_event_rules }}", **overrides):
     return {rule["name"].removeprefix("acme-"): rule for rule in render(expression, **overrides)}
 
 
-def test_every_event_the_issue_names_is_in_its_rule():
+def test_every_required_event_is_in_its_rule():
     found = rules()
     for name, events in REQUIRED.items():
         assert events <= set(found[name]["pattern"]["detail"]["eventName"]), name

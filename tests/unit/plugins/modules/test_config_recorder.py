@@ -1,4 +1,4 @@
-"""Unit tests for the config_recorder module (proposed by the issue-4 helper).
+"""Unit tests for the config_recorder module.
 
 ensure_present()/ensure_absent() run against MagicMock clients, so every write and the absence of writes in
 check mode are visible; main() runs against moto's in-process mock.

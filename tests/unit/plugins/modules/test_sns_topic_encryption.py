@@ -1,4 +1,4 @@
-"""Unit tests for the sns_topic_encryption module (proposed by the issue-4 helper).
+"""Unit tests for the sns_topic_encryption module.
 
 ensure_key() runs against a MagicMock client, so every write and the absence of writes in check mode
 are visible; main() runs against moto's in-process mock.
