@@ -334,7 +334,10 @@ def canonical_type(hive_type):
 
 
 def wanted_parameters(parameters):
-    return {str(key): "true" if value is True else "false" if value is False else str(value) for key, value in parameters.items()}
+    return {
+        str(key): "true" if value is True else "false" if value is False else str(value)
+        for key, value in parameters.items()
+    }
 
 
 def wanted_column(column):

@@ -105,12 +105,13 @@ options:
         type: str
       policy_sids:
         description:
-          - The Sids of the statements the bucket policy must have.
+          - The Sids of the statements the bucket policy must have. The posture playbook passes those the
+            audit_bucket role publishes (its C(promises) entry point, fact C(audit_bucket_promised_policy_sids)).
           - Every statement that allows C(cloudtrail.amazonaws.com) must also limit it to the trail with
             C(aws:SourceArn), whatever its Sid.
         type: list
         elements: str
-        default: [TrailguardCloudTrailAclCheck, TrailguardCloudTrailWrite]
+        default: []
       deny_insecure_transport:
         description:
           - Whether the policy must deny requests without TLS. When V(false), the check is V(not_configured) unless
@@ -152,11 +153,13 @@ options:
         required: true
       policy_sids:
         description:
-          - The Sids of the statements the key policy must have. Every statement that allows
-            C(cloudtrail.amazonaws.com) must also limit it to the trail with C(aws:SourceArn).
+          - The Sids of the statements the key policy must have. The posture playbook passes those the kms_key role
+            publishes (its C(promises) entry point, fact C(kms_key_promised_policy_sids)).
+          - Every statement that allows C(cloudtrail.amazonaws.com) must also limit it to the trail with
+            C(aws:SourceArn), whatever its Sid.
         type: list
         elements: str
-        default: [TrailguardKeyAdministration, TrailguardCloudTrailEncryptLogs, TrailguardCloudTrailDescribeKey]
+        default: []
   scps:
     description:
       - The guardrail service control policies and where each must be attached.
@@ -601,7 +604,9 @@ def posture(params, clients, sessions, caller, region, now):
     )
     checks += key_checks(key_state, params["kms_key"], log_archive["account_id"], trail_arn)
     athena = params.get("athena_table")
-    table = read_athena_table(sessions.client(log_archive, "glue"), athena["database"], athena["name"]) if athena else {}
+    table = (
+        read_athena_table(sessions.client(log_archive, "glue"), athena["database"], athena["name"]) if athena else {}
+    )
     checks += athena_checks(table, athena, tree, log_archive["account_id"])
 
     targets_by_name = read_scp_targets(clients["organizations"], [scp["name"] for scp in params["scps"]])
@@ -659,9 +664,7 @@ def main():
             options=dict(
                 name=dict(type="str", required=True),
                 access_log_bucket_name=dict(type="str"),
-                policy_sids=dict(
-                    type="list", elements="str", default=["TrailguardCloudTrailAclCheck", "TrailguardCloudTrailWrite"]
-                ),
+                policy_sids=dict(type="list", elements="str", default=[]),
                 deny_insecure_transport=dict(type="bool", default=True),
                 glacier_transition_days=dict(type="int"),
                 expiration_days=dict(type="int"),
@@ -676,15 +679,7 @@ def main():
             no_log=False,
             options=dict(
                 id=dict(type="str", required=True),
-                policy_sids=dict(
-                    type="list",
-                    elements="str",
-                    default=[
-                        "TrailguardKeyAdministration",
-                        "TrailguardCloudTrailEncryptLogs",
-                        "TrailguardCloudTrailDescribeKey",
-                    ],
-                ),
+                policy_sids=dict(type="list", elements="str", default=[]),
             ),
         ),
         scps=dict(
