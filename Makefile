@@ -88,24 +88,25 @@ setup-prowler: $(PROWLER_VENV)/.installed
 
 # ---------------------------------------------------------------- tests
 # Tiers run in three stages that keep both cores busy: unit (itself on two workers); then the light tiers side by side;
-# then molecule and the harness side by side (each on two workers: the playbook runs wait on the emulator and on
-# propagation retries part of the time). The harness's own installs (Mitogen, the AWS CLI, Prowler, chromium) mostly
+# then molecule and the harness side by side (each on two workers), so that the slow end of one overlaps the other's
+# work. Ctrl-C stops every tier (background jobs would ignore it). The harness's own installs (Mitogen, the AWS CLI, Prowler, chromium) mostly
 # wait on the network: they run in the background from the start, and the last stage starts once they are done.
 # Each stage's time is printed; a failed tier's output is printed whole.
 TEST_LIGHT_TIERS := policy changelog-lint lint sanity
 .PHONY: test
 test: setup
 	@mkdir -p $(BUILD)/test-logs; \
+	trap 'trap - INT TERM; kill 0' INT TERM; \
 	$(MAKE) --no-print-directory -j4 setup-fast setup-awscli setup-prowler setup-browser > $(BUILD)/setup-harness.log 2>&1 & \
 	installs=$$!; \
 	tiers_start=$$(date +%s); \
 	stage() { \
-	  local name=$$1 pids=() tier failed=0 start=$$(date +%s); shift; \
-	  for tier in "$$@"; do \
+	  local name=$$1 tiers pids=() tier index failed=0 start=$$(date +%s); shift; tiers=("$$@"); \
+	  for tier in "$${tiers[@]}"; do \
 	    $(MAKE) --no-print-directory $$tier > $(BUILD)/test-logs/$$tier.log 2>&1 & pids+=($$!); \
 	  done; \
 	  for index in "$${!pids[@]}"; do \
-	    tier=$$(echo "$$@" | cut -d' ' -f$$((index + 1))); \
+	    tier=$${tiers[$$index]}; \
 	    if wait $${pids[$$index]}; then tail -n 3 $(BUILD)/test-logs/$$tier.log; \
 	    else cat $(BUILD)/test-logs/$$tier.log; echo "== make test: $$tier FAILED"; failed=1; fi; \
 	  done; \

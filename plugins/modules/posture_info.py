@@ -105,13 +105,14 @@ options:
         type: str
       policy_sids:
         description:
-          - The Sids of the statements the bucket policy must have. The posture playbook passes those the
-            audit_bucket role publishes (its C(promises) entry point, fact C(audit_bucket_promised_policy_sids)).
+          - The Sids of the statements the bucket policy must have. The posture playbook passes all those the
+            audit_bucket role writes (its C(promises) entry point, fact C(audit_bucket_promised_policy_sids)); the
+            default is the two that let CloudTrail deliver.
           - Every statement that allows C(cloudtrail.amazonaws.com) must also limit it to the trail with
             C(aws:SourceArn), whatever its Sid.
         type: list
         elements: str
-        default: []
+        default: [TrailguardCloudTrailAclCheck, TrailguardCloudTrailWrite]
       deny_insecure_transport:
         description:
           - Whether the policy must deny requests without TLS. When V(false), the check is V(not_configured) unless
@@ -153,13 +154,14 @@ options:
         required: true
       policy_sids:
         description:
-          - The Sids of the statements the key policy must have. The posture playbook passes those the kms_key role
-            publishes (its C(promises) entry point, fact C(kms_key_promised_policy_sids)).
+          - The Sids of the statements the key policy must have. The posture playbook passes all those the kms_key
+            role writes (its C(promises) entry point, fact C(kms_key_promised_policy_sids)); the default is the
+            administration statement and the two that let CloudTrail use the key.
           - Every statement that allows C(cloudtrail.amazonaws.com) must also limit it to the trail with
             C(aws:SourceArn), whatever its Sid.
         type: list
         elements: str
-        default: []
+        default: [TrailguardKeyAdministration, TrailguardCloudTrailEncryptLogs, TrailguardCloudTrailDescribeKey]
   scps:
     description:
       - The guardrail service control policies and where each must be attached.
@@ -664,7 +666,9 @@ def main():
             options=dict(
                 name=dict(type="str", required=True),
                 access_log_bucket_name=dict(type="str"),
-                policy_sids=dict(type="list", elements="str", default=[]),
+                policy_sids=dict(
+                    type="list", elements="str", default=["TrailguardCloudTrailAclCheck", "TrailguardCloudTrailWrite"]
+                ),
                 deny_insecure_transport=dict(type="bool", default=True),
                 glacier_transition_days=dict(type="int"),
                 expiration_days=dict(type="int"),
@@ -679,7 +683,15 @@ def main():
             no_log=False,
             options=dict(
                 id=dict(type="str", required=True),
-                policy_sids=dict(type="list", elements="str", default=[]),
+                policy_sids=dict(
+                    type="list",
+                    elements="str",
+                    default=[
+                        "TrailguardKeyAdministration",
+                        "TrailguardCloudTrailEncryptLogs",
+                        "TrailguardCloudTrailDescribeKey",
+                    ],
+                ),
             ),
         ),
         scps=dict(

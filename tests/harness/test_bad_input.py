@@ -99,6 +99,16 @@ CASES = [
         inventory=_set_host("members", account_id="999999999999"),
     ),
     Case(
+        "account_id_missing",
+        ("account_id", "12-digit", "Not 12 digits: ['"),
+        inventory=lambda inventory, _org: _host(inventory, "members").pop("account_id"),
+    ),
+    Case(
+        "assume_role_name_invalid",
+        ("assume_role_name", "1 to 64 letters", "=bad name!"),
+        inventory=_set_host("members", assume_role_name="bad name!"),
+    ),
+    Case(
         "assume_role_arn_not_an_arn",
         ("assume_role_arn", "an IAM role ARN such as", "=OrganizationAccountAccessRole"),
         inventory=_set_host("log_archive", assume_role_arn="OrganizationAccountAccessRole"),

@@ -10,7 +10,6 @@ call), which compares them with the policy documents the roles' vars/main.yml bu
 import json
 import os
 import subprocess
-import sys
 from itertools import product
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from ansible.template import trust_as_template
+import emulator
 from role_files import role_variables
 from role_files import trusted
 
 REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / "roles"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 MGMT, AUDIT = "444455556666", "777788889999"
 TRAIL = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/acme-organization-trail"
 LOG_GROUP = f"arn:aws:logs:us-east-1:{MGMT}:log-group:/aws/cloudtrail/acme-organization-trail"
@@ -178,14 +177,16 @@ def found(tmp_path_factory):
     (work / "vars.json").write_text(
         json.dumps({"bucket_cases": BUCKET_CASES, "key_cases": KEY_CASES, "output": str(work / "found.json")})
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
-        ANSIBLE_NOCOLOR="1",
-    )
+    env = dict(os.environ, **emulator.ANSIBLE_SETTINGS)
     run = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(work / "promises.yml"), "-e", f"@{work / 'vars.json'}"],
+        [
+            str(emulator.ANSIBLE_PLAYBOOK),
+            "-i",
+            "localhost,",
+            str(work / "promises.yml"),
+            "-e",
+            f"@{work / 'vars.json'}",
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -114,9 +114,9 @@ def test_the_promises_are_the_filters_the_roles_call():
     assert filters["kms_key_policy_sids"] is policies.kms_key_policy_sids
 
 
-def test_the_promises_cover_every_statement_posture_checked_before():
-    """With the main playbook's settings (every switch on, the trail's log group on the key), the promises hold each
-    Sid the posture playbook used to list itself, and the key's CloudTrail decrypt statement, which it missed."""
+def test_the_promises_with_the_main_playbooks_settings():
+    """With the main playbook's settings (every switch on, the trail's log group on the key), the promises hold every
+    statement the roles write, listed here by name so that a renamed Sid shows in review."""
     bucket = policies.audit_bucket_policy_sids(BUCKET)
     assert bucket == [
         "TrailguardCloudTrailAclCheck",
