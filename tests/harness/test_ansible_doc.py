@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from emulator import BIN
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "trailguard.cloudtrail"
@@ -26,7 +27,7 @@ def test_ansible_doc_renders(kind):
     plugins = [f"{NAMESPACE}.{name}" for name in names(kind)]
     assert plugins, f"no {kind} found"
     result = subprocess.run(
-        ["ansible-doc", "-t", kind, "--json", *plugins], capture_output=True, text=True, check=False, cwd=REPO
+        [str(BIN / "ansible-doc"), "-t", kind, "--json", *plugins], capture_output=True, text=True, check=False, cwd=REPO
     )
     assert result.returncode == 0, result.stderr
     docs = json.loads(result.stdout)

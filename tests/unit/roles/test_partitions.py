@@ -110,8 +110,9 @@ def test_account_session_assumes_the_role_in_the_callers_partition(partition, re
         "account_session_role_name": "OrganizationAccountAccessRole",
         "account_session_role_arn": "",
         "account_session_partition": partition,
+        "account_session_credentials": {},
     }
-    role_arn = _render(task["amazon.aws.sts_assume_role"]["role_arn"], variables)
+    role_arn = _render(task["trailguard.cloudtrail.credentials_file"]["role_arn"], variables)
     assert role_arn == f"arn:{partition}:iam::{MEMBER}:role/OrganizationAccountAccessRole"
 
 
