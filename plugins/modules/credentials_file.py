@@ -42,7 +42,7 @@ options:
     default: trailguard
   duration_seconds:
     description:
-      - How long the credentials last, in seconds (900 to the role's maximum session duration).
+      - How long the credentials last, in seconds. AWS accepts 900 up to the role's maximum session duration.
     type: int
     default: 3600
   credentials:
@@ -78,8 +78,8 @@ options:
     default: ansible-
   directory:
     description:
-      - The directory to create the file in, on the host the module runs on. By default the temporary directory
-        (C(TMPDIR), else C(/tmp)).
+      - The directory to create the file in, on the host the module runs on. By default Python's temporary directory
+        (C(TMPDIR), C(TEMP) or C(TMP), else C(/tmp)).
     type: path
   path:
     description:
@@ -191,7 +191,13 @@ def write_private_file(text, prefix, directory):
     O_EXCL: never through a link someone else left); removed again if the write fails. Returns its path."""
     handle, path = tempfile.mkstemp(prefix=prefix, suffix=".credentials", dir=directory)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream = os.fdopen(handle, "w", encoding="utf-8")
+    except BaseException:
+        os.close(handle)
+        os.unlink(path)
+        raise
+    try:
+        with stream:
             stream.write(text)
     except BaseException:
         os.unlink(path)
@@ -204,8 +210,31 @@ def ensure_absent(path, check_mode):
     if not os.path.lexists(path):
         return False
     if not check_mode:
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:  # removed meanwhile
+            return False
     return True
+
+
+def ensure_present(client_of, params, check_mode):
+    """Assume the role (or take the credentials given) and write the new file; return the module's result.
+    `client_of` makes the STS client, only when a role is to be assumed."""
+    result = dict(changed=True, path=None, profile_name=params["profile_name"], assumed_role_arn=None, expiration=None)
+    if check_mode:
+        return result
+    credentials = params["credentials"]
+    if credentials is not None:
+        result["expiration"] = credentials["expiration"]
+    else:
+        answer = assume_role(
+            client_of("sts"), params["role_arn"], params["role_session_name"], params["duration_seconds"]
+        )
+        credentials, result["assumed_role_arn"], result["expiration"] = session_of(answer)
+    result["path"] = write_private_file(
+        credentials_text(params["profile_name"], credentials), params["prefix"], params["directory"]
+    )
+    return result
 
 
 def check_params(params):
@@ -225,7 +254,14 @@ def check_params(params):
     if not PROFILE.match(params["profile_name"]):
         return f"profile_name must be a profile name without spaces or brackets; got {params['profile_name']!r}"
     if "/" in params["prefix"]:
-        return f"prefix is the start of a file name and cannot hold a /; set directory instead; got {params['prefix']!r}"
+        return (
+            f"prefix is the start of a file name and cannot hold a /; set directory instead; got {params['prefix']!r}"
+        )
+    credentials = params["credentials"] or {}
+    for key in ("access_key", "secret_key", "session_token"):
+        # A line break would add lines of its own to the file (credential_process, for one).
+        if key in credentials and any(char in credentials[key] for char in "\r\n"):
+            return f"credentials.{key} must be a single line"
     return None
 
 
@@ -265,26 +301,18 @@ def main():
     if error:
         module.fail_json(msg=error)
 
-    if params["state"] == "absent":
-        module.exit_json(changed=ensure_absent(params["path"], module.check_mode), path=params["path"])
-
-    result = dict(changed=True, path=None, profile_name=params["profile_name"], assumed_role_arn=None, expiration=None)
-    if module.check_mode:
-        module.exit_json(**result)
-    credentials = params["credentials"]
     try:
-        if credentials is not None:
-            result["expiration"] = credentials["expiration"]
+        if params["state"] == "absent":
+            result = dict(changed=ensure_absent(params["path"], module.check_mode), path=params["path"])
         else:
-            client = module.client("sts")
-            answer = assume_role(client, params["role_arn"], params["role_session_name"], params["duration_seconds"])
-            credentials, result["assumed_role_arn"], result["expiration"] = session_of(answer)
-        text = credentials_text(params["profile_name"], credentials)
-        result["path"] = write_private_file(text, params["prefix"], params["directory"])
+            result = ensure_present(module.client, params, module.check_mode)
     except AnsibleSTSError as e:
         module.fail_json_aws_error(e)
     except OSError as e:
-        module.fail_json(msg=f"Could not write the credentials file in {params['directory'] or tempfile.gettempdir()}: {e}")
+        where = params["path"] or params["directory"] or tempfile.gettempdir()
+        module.fail_json(
+            msg=f"Could not {'remove' if params['state'] == 'absent' else 'write'} the credentials file ({where}): {e}"
+        )
     module.exit_json(**result)
 
 

@@ -27,7 +27,11 @@ def test_ansible_doc_renders(kind):
     plugins = [f"{NAMESPACE}.{name}" for name in names(kind)]
     assert plugins, f"no {kind} found"
     result = subprocess.run(
-        [str(BIN / "ansible-doc"), "-t", kind, "--json", *plugins], capture_output=True, text=True, check=False, cwd=REPO
+        [str(BIN / "ansible-doc"), "-t", kind, "--json", *plugins],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
     docs = json.loads(result.stdout)

@@ -42,7 +42,9 @@ def test_the_file_is_private_from_its_creation_and_holds_one_profile(tmp_path):
 
 def test_each_file_gets_a_new_name(tmp_path):
     text = module.credentials_text("session", GIVEN)
-    assert module.write_private_file(text, "tg-", str(tmp_path)) != module.write_private_file(text, "tg-", str(tmp_path))
+    assert module.write_private_file(text, "tg-", str(tmp_path)) != module.write_private_file(
+        text, "tg-", str(tmp_path)
+    )
 
 
 def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
@@ -92,7 +94,8 @@ def test_assumes_the_role_into_a_file_that_works(aws, run_module, tmp_path):
         aws_session_token=values["aws_session_token"],
         region_name="us-east-1",
     )
-    assert session.client("sts").get_caller_identity()["Account"] == ACCOUNT
+    # moto maps an unknown key to its default account; only the assumed session's key gives the assumed-role ARN.
+    assert session.client("sts").get_caller_identity()["Arn"] == result["assumed_role_arn"]
 
 
 def test_given_credentials_are_written_as_they_are(aws, run_module, tmp_path):
@@ -104,12 +107,27 @@ def test_given_credentials_are_written_as_they_are(aws, run_module, tmp_path):
     assert "given-secret" not in str(result) and "given-token" not in str(result)
 
 
-def test_check_mode_writes_nothing(aws, run_module, tmp_path):
+def test_check_mode_writes_nothing_and_assumes_nothing(aws, run_module, tmp_path, monkeypatch):
+    def assume(*args):
+        raise AssertionError("AssumeRole in check mode")
+
+    monkeypatch.setattr(module, "assume_role", assume)
     result = run_module(
         module.main, {"role_arn": ROLE_ARN, "profile_name": "session", "directory": str(tmp_path)}, check_mode=True
     )
     assert result["changed"] and result["path"] is None
     assert not list(tmp_path.iterdir())
+
+
+def test_a_file_removed_meanwhile_is_not_a_change(tmp_path, monkeypatch):
+    path = tmp_path / "old.credentials"
+    path.write_text("x")
+
+    def gone(_path):
+        raise FileNotFoundError(_path)
+
+    monkeypatch.setattr(module.os, "unlink", gone)
+    assert not module.ensure_absent(str(path), False)
 
 
 def test_absent_through_main(aws, run_module, tmp_path):
@@ -130,6 +148,10 @@ def test_absent_through_main(aws, run_module, tmp_path):
         ({"role_arn": ROLE_ARN, "profile_name": "[x]"}, "profile_name must be a profile name"),
         ({"role_arn": ROLE_ARN, "profile_name": "s", "prefix": "../x"}, "prefix is the start of a file name"),
         ({"state": "absent"}, "state is absent but all of the following are missing: path"),
+        (
+            {"credentials": dict(GIVEN, session_token="t\ncredential_process = x"), "profile_name": "s"},
+            "credentials.session_token must be a single line",
+        ),
     ],
 )
 def test_invalid_options_fail_before_anything_is_written(aws, run_module, tmp_path, args, message):
