@@ -8,11 +8,13 @@ DOCUMENTATION = r"""
 ---
 module: scp_attach
 version_added: 1.0.0
-short_description: manage an AWS Organizations service control policy and its attachments
+short_description: manage AWS Organizations service control policies and their attachments
 description:
-  - Creates, updates and deletes one AWS Organizations policy, a service control policy (SCP) by default or a
+  - Creates, updates and deletes an AWS Organizations policy, a service control policy (SCP) by default or a
     resource control policy (RCP), and attaches it to roots, organizational units (OUs) and accounts.
-  - The policy is found by O(name) among the policies of O(policy_type).
+  - O(policies) manages several policies with the same targets and settings in one run, which reads the
+    organization's policies, its root and the targets once.
+  - A policy is found by its name among the policies of O(policy_type).
   - B(Attachments are only ever added by default.) A target that is not listed in O(targets) is detached only with
     O(purge_targets=true), so a guardrail is never removed by surprise.
   - The AWS-managed C(FullAWSAccess) policy is never detached, unless O(detach_full_aws_access=true) asks for it
@@ -26,8 +28,8 @@ options:
   name:
     description:
       - The name of the policy, 1 to 128 characters.
+      - One of O(name) and O(policies) is required.
     type: str
-    required: true
   description:
     description:
       - The description of the policy, at most 512 characters.
@@ -42,6 +44,29 @@ options:
       - Compared with the current content as a policy (statement order and single values versus lists do not
         count as changes).
     type: json
+  policies:
+    description:
+      - Several policies, each with its own name, description and content, that share every other option
+        (O(policy_type), O(targets), O(purge_targets), O(detach_full_aws_access), O(state), O(tags) and
+        O(purge_tags)).
+      - Mutually exclusive with O(name), O(description) and O(content). The names must be unique.
+      - Every policy is checked, and every target resolved, before the first change.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - The name of the policy, as O(name).
+        type: str
+        required: true
+      description:
+        description:
+          - The description of the policy, as O(description).
+        type: str
+      content:
+        description:
+          - The policy document, as O(content).
+        type: json
   policy_type:
     description:
       - The type of the policy.
@@ -131,6 +156,18 @@ EXAMPLES = r"""
       - /Sandbox
     detach_full_aws_access: true
 
+- name: Two guardrails on the whole organization, in one run
+  trailguard.cloudtrail.scp_attach:
+    policies:
+      - name: protect-cloudtrail
+        description: Deny stopping, deleting or changing the organization trail
+        content: "{{ lookup('ansible.builtin.file', 'protect-cloudtrail.json') }}"
+      - name: protect-log-archive
+        description: Deny changing the log bucket and its key
+        content: "{{ lookup('ansible.builtin.file', 'protect-log-archive.json') }}"
+    targets:
+      - root
+
 - name: Detach and delete the policy
   trailguard.cloudtrail.scp_attach:
     name: protect-cloudtrail
@@ -138,11 +175,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+policies:
+  description:
+    - Each policy after the change, in the order of O(policies), or the one policy of O(name). Each entry has the
+      keys of RV(policy).
+    - Empty when O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"policy_id": "p-abcd1234", "name": "protect-cloudtrail", "type": "SERVICE_CONTROL_POLICY"}]
 policy:
   description:
     - The policy after the change; V(null) when O(state=absent).
     - In check mode, the state the change would produce (a new policy has no ID or ARN yet).
-  returned: always
+  returned: when O(name) is set
   type: dict
   contains:
     policy_id:
@@ -251,32 +297,55 @@ AWS_MANAGED_POLICY_NAMES = (FULL_AWS_ACCESS, "RCPFullAWSAccess")
 MAX_CONTENT_LENGTH = 5120
 
 
-def minify_content(content):
-    """(minified JSON document, None), or (None, an error naming `content`)."""
+def minify_content(content, option="content"):
+    """(minified JSON document, None), or (None, an error naming `option`)."""
     try:
         document = json.loads(content)
     except ValueError as e:
-        return None, f"content is not valid JSON: {e}"
+        return None, f"{option} is not valid JSON: {e}"
     if not isinstance(document, dict):
-        return None, f"content must be a JSON object (a policy document), got a JSON {type(document).__name__}"
+        return None, f"{option} must be a JSON object (a policy document), got a JSON {type(document).__name__}"
     minified = json.dumps(document, separators=(",", ":"))
     if len(minified) > MAX_CONTENT_LENGTH:
         return None, (
-            f"content is {len(minified)} characters long without whitespace; "
+            f"{option} is {len(minified)} characters long without whitespace; "
             f"the AWS limit for a policy is {MAX_CONTENT_LENGTH}"
         )
     return minified, None
 
 
+def policy_specs(params):
+    """[(option prefix, {name, description, content})]: each entry of `policies`, or the one policy of `name`."""
+    if params["policies"] is None:
+        return [("", {key: params[key] for key in ("name", "description", "content")})]
+    return [(f"policies[{index}].", dict(spec)) for index, spec in enumerate(params["policies"])]
+
+
+def validate_spec(prefix, spec):
+    """The first error in one policy's name and description, or None."""
+    name, description = spec["name"], spec["description"]
+    if not 1 <= len(name) <= 128:
+        return f"{prefix}name must be 1 to 128 characters long, got {len(name)}"
+    if name in AWS_MANAGED_POLICY_NAMES:
+        return (
+            f"{prefix}name: {name} is an AWS-managed policy; it cannot be created, changed or deleted. "
+            "Choose another name"
+        )
+    if description is not None and len(description) > 512:
+        return f"{prefix}description must be at most 512 characters long, got {len(description)}"
+    return None
+
+
 def validate_options(params):
     """The first error that needs no AWS call, or None."""
-    name, description = params["name"], params["description"]
-    if not 1 <= len(name) <= 128:
-        return f"name must be 1 to 128 characters long, got {len(name)}"
-    if name in AWS_MANAGED_POLICY_NAMES:
-        return f"name: {name} is an AWS-managed policy; it cannot be created, changed or deleted. Choose another name"
-    if description is not None and len(description) > 512:
-        return f"description must be at most 512 characters long, got {len(description)}"
+    names = set()
+    for prefix, spec in policy_specs(params):
+        error = validate_spec(prefix, spec)
+        if error:
+            return error
+        if spec["name"] in names:
+            return f"{prefix}name: {spec['name']} is listed twice in policies; each policy must be listed once"
+        names.add(spec["name"])
     if params["detach_full_aws_access"] and params["policy_type"] != SERVICE_CONTROL_POLICY:
         return (
             "detach_full_aws_access is only valid with policy_type=SERVICE_CONTROL_POLICY; "
@@ -286,6 +355,18 @@ def validate_options(params):
         if classify_scp_target(target) is None:
             return f"targets[{index}]: {target!r} is not a valid target; use {SCP_TARGET_HELP}"
     return None
+
+
+def minified_specs(params):
+    """(policy specs with their content minified, None), or (None, the first error naming its option)."""
+    specs = []
+    for prefix, spec in policy_specs(params):
+        if spec["content"] is not None:
+            spec["content"], error = minify_content(spec["content"], f"{prefix}content")
+            if error:
+                return None, error
+        specs.append(spec)
+    return specs, None
 
 
 def _target(target_id, target_type, name):
@@ -445,15 +526,14 @@ def ensure_full_aws_access_detached(client, policy, check_mode):
     return detached
 
 
-def ensure_present(client, current, root, params, targets, check_mode):
-    """Make the policy match `params`; return (changed, new state, FullAWSAccess detachments)."""
-    type_changed = ensure_policy_type(client, root, params["policy_type"], check_mode)
+def ensure_present(client, current, spec, params, targets, check_mode):
+    """Make one policy match `spec` and the shared `params`; return (changed, new state, FullAWSAccess detachments)."""
     policy_changed, new = ensure_policy(
         client,
         current,
-        params["name"],
-        params["description"],
-        params["content"],
+        spec["name"],
+        spec["description"],
+        spec["content"],
         params["policy_type"],
         params["tags"],
         check_mode,
@@ -464,7 +544,7 @@ def ensure_present(client, current, root, params, targets, check_mode):
     targets_changed, new = ensure_targets(client, new, targets, params["purge_targets"], check_mode)
     # After attaching: a target must never be left without any SCP.
     detached = ensure_full_aws_access_detached(client, new, check_mode) if params["detach_full_aws_access"] else []
-    changed = type_changed or policy_changed or tags_changed or targets_changed or bool(detached)
+    changed = policy_changed or tags_changed or targets_changed or bool(detached)
     return changed, new, detached
 
 
@@ -479,11 +559,34 @@ def ensure_absent(client, current, check_mode):
     return True
 
 
+def current_policies(client, specs, policy_type):
+    """{name: current state or None} of every policy in `specs`, from one listing of the policies of the type."""
+    summaries = {policy["Name"]: policy for policy in list_policies(client, policy_type)}
+    current = {}
+    for spec in specs:
+        summary = summaries.get(spec["name"])
+        if summary and summary["AwsManaged"]:
+            raise AnsibleOrganizationsError(
+                message=f"name: {spec['name']} is an AWS-managed policy; it cannot be created, changed or deleted"
+            )
+        current[spec["name"]] = describe_policy_state(client, summary["Id"]) if summary else None
+    return current
+
+
 def main():
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         description=dict(type="str"),
         content=dict(type="json"),
+        policies=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                description=dict(type="str"),
+                content=dict(type="json"),
+            ),
+        ),
         policy_type=dict(
             type="str",
             choices=["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"],
@@ -496,40 +599,60 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = TrailguardAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = TrailguardAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[["name", "policies"]],
+        mutually_exclusive=[["name", "policies"], ["description", "policies"], ["content", "policies"]],
+    )
     params = dict(module.params)
 
-    error = validate_options(params)
-    if not error and params["content"] is not None:
-        params["content"], error = minify_content(params["content"])
+    specs, error = None, validate_options(params)
+    if not error:
+        specs, error = minified_specs(params)
     if error:
         module.fail_json(msg=error)
 
     client = module.client("organizations", retry_decorator=organizations_retry)
-    detached = []
+    changed, detached = False, set()
     try:
-        summary = find_policy(client, params["name"], params["policy_type"])
-        if summary and summary["AwsManaged"]:
-            module.fail_json(
-                msg=f"name: {params['name']} is an AWS-managed policy; it cannot be created, changed or deleted"
-            )
-        before = describe_policy_state(client, summary["Id"]) if summary else None
-
+        before = current_policies(client, specs, params["policy_type"])
+        after = {}
         if params["state"] == "absent":
-            changed, after = ensure_absent(client, before, module.check_mode), None
+            for spec in specs:
+                changed |= ensure_absent(client, before[spec["name"]], module.check_mode)
+                after[spec["name"]] = None
         else:
-            if before is None and params["content"] is None:
-                module.fail_json(msg=f"content is required to create policy {params['name']}")
+            # Every policy can be made, and every target exists, before the first write.
+            for spec in specs:
+                if before[spec["name"]] is None and spec["content"] is None:
+                    module.fail_json(msg=f"content is required to create policy {spec['name']}")
             root = list_roots(client)[0]
             targets = resolve_targets(client, root, params["targets"]) if params["targets"] is not None else None
-            changed, after, detached = ensure_present(client, before, root, params, targets, module.check_mode)
-            if changed and not module.check_mode:
-                after = describe_policy_state(client, after["policy_id"])
+            changed = ensure_policy_type(client, root, params["policy_type"], module.check_mode)
+            for spec in specs:
+                policy_changed, new, policy_detached = ensure_present(
+                    client, before[spec["name"]], spec, params, targets, module.check_mode
+                )
+                if policy_changed and not module.check_mode:
+                    new = describe_policy_state(client, new["policy_id"])
+                changed |= policy_changed
+                detached.update(policy_detached)
+                after[spec["name"]] = new
     except AnsibleOrganizationsError as e:
         module.fail_json_aws_error(e)
 
-    result = dict(changed=changed, policy=after, full_aws_access_detached=detached)
-    if module._diff:  # pylint: disable=protected-access
+    result = dict(
+        changed=changed,
+        policies=[after[spec["name"]] for spec in specs if after[spec["name"]] is not None],
+        full_aws_access_detached=sorted(detached),
+    )
+    if params["policies"] is None:
+        name = specs[0]["name"]
+        result["policy"] = after[name]
+        if module._diff:  # pylint: disable=protected-access
+            result["diff"] = {"before": before[name], "after": after[name]}
+    elif module._diff:  # pylint: disable=protected-access
         result["diff"] = {"before": before, "after": after}
     module.exit_json(**result)
 

@@ -55,7 +55,7 @@ EXTERNAL_ID = yaml.safe_load((REPO / "inventory" / "group_vars" / "log_archive.y
 # settings, so it owns two drifts: the lifecycle rule and the policy statement.
 DRIFT_TASKS = {
     "trailguard.cloudtrail.audit_bucket : Set up the log bucket and its access-log bucket",
-    "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts",
+    "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts, and protect the log bucket and the trail key",
     "trailguard.cloudtrail.trail : Create or update the organization trail",
 }
 
@@ -128,7 +128,8 @@ def life(tmp_path_factory):
                 (work / f"{step}.log").write_text(text)
                 outputs[step] = text
                 writes = sorted({f"{r['service']}:{r['action']}" for r in proxy.requests if r["write"]})
-                return {"result": result, "output": text, "counts": proxy.counts(), "writes": writes}
+                reads = {f"{r['service']}:{r['action']}" for r in proxy.requests if not r["write"]}
+                return {"result": result, "output": text, "counts": proxy.counts(), "writes": writes, "reads": reads}
 
             life_state = {"url": url, "org": org, "outputs": outputs, "work": work}
             life_state["fresh_check"] = run("fresh-check", "--check", "--diff")
@@ -173,15 +174,17 @@ def test_check_mode_on_a_fresh_organization_writes_nothing_and_shows_the_changes
     counts = step["counts"]
     print(f"\nfresh --check --diff: {counts['writes']} write calls, {counts['reads']} read calls")
     assert counts["writes"] == 0, f"check mode called writes: {step['writes']}"
-    assert counts["reads"] > 50  # it did look at the organization
+    # It did look at what it would change: the organization and its SCPs, the trails, the key and the bucket.
+    looked = {"organizations:ListPolicies", "cloudtrail:GetTrail", "kms:DescribeKey", "s3:GetBucketLocation"}
+    assert looked <= step["reads"], f"check mode did not read {sorted(looked - step['reads'])}"
+    assert counts["reads"] > 40
     output = step["output"]
     # Every play's changes are reported, policies as readable JSON diffs.
     changed = changed_tasks(output)
     for task in (
         "trailguard.cloudtrail.kms_key : Create or update the key, with rotation and the Trailguard key policy",
         "trailguard.cloudtrail.trail : Create or update the organization trail",
-        "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts",
-        "trailguard.cloudtrail.guardrails : Protect the log bucket and the trail key",
+        "trailguard.cloudtrail.guardrails : Deny CloudTrail tampering in member accounts, and protect the log bucket and the trail key",
     ):
         assert task in changed, f"{task} not reported changed in check mode: {sorted(changed)}"
     # The SCPs' and the log bucket's statements.

@@ -51,11 +51,12 @@ KMS_CREATE_TASK = "Create or update the key, with rotation and the Trailguard ke
 BUCKETS_TASK = (
     "Set up the log bucket and its access-log bucket - create them, lock down, encrypt, lifecycle, logging, policy"
 )
+GUARDRAILS_TASK = "Deny CloudTrail tampering in member accounts, and protect the log bucket and the trail key"
 REQUEST_TASKS = {
     "kms:CreateKey": KMS_CREATE_TASK,
     "s3:PutBucketLogging": BUCKETS_TASK,
     "cloudtrail:CreateTrail": "Create or update the organization trail",
-    "organizations:CreatePolicy": "Deny CloudTrail tampering in member accounts",
+    "organizations:CreatePolicy": GUARDRAILS_TASK,
 }
 # (label, kill after this request ("service:Action") or this task (name, or "K:" + a task name whose number is K))
 CRASHES = (

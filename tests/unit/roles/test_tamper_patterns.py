@@ -268,25 +268,24 @@ def test_the_guardrails_run_before_the_monitoring_and_the_log_archive_rules_afte
 
 
 @pytest.mark.parametrize(
-    "tampering, log_archive, expected",
+    "guardrails_scps, expected",
     [
-        ({"policy": {"policy_id": "p-abcd1234"}}, {"policy": {"policy_id": "p-efgh5678"}}, SCP_IDS),
-        # guardrails_protect_log_archive off: the task was skipped and registered no policy.
-        ({"policy": {"policy_id": "p-abcd1234"}}, {"skipped": True}, SCP_IDS[:1]),
-        # Check mode on a new organization: the SCP would be created and has no ID yet.
-        ({"policy": {"name": "acme-deny-cloudtrail-tampering"}}, None, []),
-        # state absent: the module returns no policy.
-        ({"policy": None}, {"policy": {"policy_id": "p-efgh5678"}}, SCP_IDS[1:]),
+        ({"policies": [{"policy_id": "p-abcd1234"}, {"policy_id": "p-efgh5678"}]}, SCP_IDS),
+        # guardrails_protect_log_archive off: only the tampering SCP was asked for.
+        ({"policies": [{"policy_id": "p-abcd1234"}]}, SCP_IDS[:1]),
+        # Both guardrails off: the task was skipped and registered no policy.
+        ({"skipped": True, "changed": False}, []),
+        # Check mode on a new organization: the SCPs would be created and have no ID yet.
+        ({"policies": [{"name": "acme-deny-cloudtrail-tampering", "policy_id": None}]}, []),
+        # Check mode with one SCP there and one new.
+        ({"policies": [{"policy_id": None}, {"policy_id": "p-efgh5678"}]}, SCP_IDS[1:]),
     ],
 )
-def test_the_playbook_passes_the_guardrail_scp_ids(tampering, log_archive, expected):
+def test_the_playbook_passes_the_guardrail_scp_ids(guardrails_scps, expected):
     role = next(
         r for r in PLAYBOOK[_play("Management account - CIS alarms")]["roles"] if r["role"].endswith("cis_monitoring")
     )
-    variables = {"guardrails_tampering_scp": tampering}
-    if log_archive is not None:
-        variables["guardrails_log_archive_scp"] = log_archive
-    templar = Templar(loader=DataLoader(), variables=variables)
+    templar = Templar(loader=DataLoader(), variables={"guardrails_scps": guardrails_scps})
     assert templar.template(trust_as_template(role["cis_monitoring_scp_ids"])) == expected
 
 

@@ -63,6 +63,7 @@ def params(**overrides):
         "name": "guard",
         "description": None,
         "content": None,
+        "policies": None,
         "policy_type": SCP,
         "targets": None,
         "purge_targets": False,
@@ -131,6 +132,38 @@ def test_validate_options(overrides, expected):
         assert error is None
     else:
         assert error.startswith(expected)
+
+
+def spec(name="guard", description=None, content=None):
+    return {"name": name, "description": description, "content": content}
+
+
+@pytest.mark.parametrize(
+    "policies, expected",
+    [
+        ([spec("a"), spec("b")], None),
+        ([spec("a"), spec("")], "policies[1].name must be 1 to 128 characters long, got 0"),
+        ([spec("FullAWSAccess")], "policies[0].name: FullAWSAccess is an AWS-managed policy"),
+        ([spec("a"), spec("b", description="d" * 513)], "policies[1].description must be at most 512 characters"),
+        ([spec("a"), spec("b"), spec("a")], "policies[2].name: a is listed twice in policies"),
+    ],
+)
+def test_validate_options_names_the_entry_of_policies(policies, expected):
+    error = module.validate_options(params(name=None, policies=policies))
+    if expected is None:
+        assert error is None
+    else:
+        assert error.startswith(expected)
+
+
+def test_minified_specs_names_the_entry_whose_content_is_wrong():
+    specs, error = module.minified_specs(
+        params(name=None, policies=[spec("a", content=json.dumps(DENY_STOP)), spec("b", content="[1]")])
+    )
+    assert specs is None
+    assert error == "policies[1].content must be a JSON object (a policy document), got a JSON list"
+    specs, error = module.minified_specs(params(name=None, policies=[spec("a", content=json.dumps(DENY_STOP))]))
+    assert error is None and specs == [spec("a", content=minified(DENY_STOP))]
 
 
 # ---------------------------------------------------------------- ensure_* (MagicMock client)
@@ -393,6 +426,113 @@ def test_main_create_then_idempotent(org, run_module):
         assert again["policy"] == policy
 
 
+def counted(monkeypatch, name):
+    """Count the calls of the module's API wrapper `name`."""
+    calls = []
+    wrapped = getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(args[1:])
+        return wrapped(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_main_policies_create_then_idempotent_with_one_listing(org, run_module, monkeypatch):
+    client = org["client"]
+    args = {
+        "policies": [
+            {"name": "guard", "description": "Protect CloudTrail", "content": DENY_STOP},
+            {"name": "guard-logs", "content": json.dumps(DENY_STOP_AND_DELETE)},
+        ],
+        "targets": ["root"],
+        "tags": {"owner": "sec"},
+    }
+    listings = counted(monkeypatch, "list_policies")
+    roots = counted(monkeypatch, "list_roots")
+    enabled = counted(monkeypatch, "enable_policy_type")
+
+    checked = run_module(module.main, args, check_mode=True, diff=True)
+    assert checked["changed"] is True
+    assert [p["name"] for p in checked["policies"]] == ["guard", "guard-logs"]
+    assert [p["policy_id"] for p in checked["policies"]] == [None, None]
+    assert "policy" not in checked
+    assert checked["diff"]["before"] == {"guard": None, "guard-logs": None}
+    assert find(client, "guard") is None and find(client, "guard-logs") is None
+    assert (len(listings), len(roots), len(enabled)) == (1, 1, 0)
+
+    created = run_module(module.main, args, diff=True)
+    assert created["changed"] is True
+    assert len(enabled) == 1, "the policy type is enabled once for both policies"
+    guard, logs = created["policies"]
+    assert guard["description"] == "Protect CloudTrail" and logs["description"] == ""
+    assert guard["content"] == DENY_STOP and logs["content"] == DENY_STOP_AND_DELETE
+    assert guard["tags"] == logs["tags"] == {"owner": "sec"}
+    for policy in (guard, logs):
+        assert policy["policy_id"].startswith("p-")
+        assert targets_of(client, policy["policy_id"]) == [org["root_id"]]
+    assert created["diff"]["after"] == {"guard": guard, "guard-logs": logs}
+
+    for check_mode in (True, False):
+        del listings[:]
+        again = run_module(module.main, args, check_mode=check_mode, diff=True)
+        assert again["changed"] is False
+        assert again["policies"] == [guard, logs]
+        assert again["diff"]["before"] == again["diff"]["after"]
+        assert len(listings) == 1
+
+
+def test_main_policies_change_only_the_one_that_differs(org, run_module, monkeypatch):
+    policies = [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs", "content": DENY_STOP}]
+    first = run_module(module.main, {"policies": policies, "targets": ["/Workloads"]})["policies"]
+    updates = counted(monkeypatch, "update_policy")
+    attaches = counted(monkeypatch, "attach_policy")
+
+    policies[1]["content"] = DENY_STOP_AND_DELETE
+    result = run_module(module.main, {"policies": policies, "targets": ["/Workloads"]})
+    assert result["changed"] is True
+    assert [call_args[0] for call_args in updates] == [first[1]["policy_id"]]
+    assert attaches == []
+    assert result["policies"][0] == first[0]
+    assert result["policies"][1]["content"] == DENY_STOP_AND_DELETE
+
+
+def test_main_policies_fail_before_any_write_when_one_cannot_be_made(org, run_module):
+    args = {"policies": [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs"}], "targets": ["root"]}
+    result = run_module(module.main, args)
+    assert result["failed"] is True
+    assert result["msg"] == "content is required to create policy guard-logs"
+    assert find(org["client"], "guard") is None
+    assert org["client"].list_roots()["Roots"][0]["PolicyTypes"] == []
+
+
+def test_main_policies_absent_deletes_each(org, run_module):
+    policies = [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs", "content": DENY_STOP}]
+    run_module(module.main, {"policies": policies, "targets": ["root"]})
+    names = [{"name": "guard"}, {"name": "guard-logs"}, {"name": "never-made"}]
+    checked = run_module(module.main, {"policies": names, "state": "absent"}, check_mode=True)
+    assert checked["changed"] is True and find(org["client"], "guard") is not None
+    removed = run_module(module.main, {"policies": names, "state": "absent"})
+    assert removed["changed"] is True and removed["policies"] == []
+    assert find(org["client"], "guard") is None and find(org["client"], "guard-logs") is None
+    assert run_module(module.main, {"policies": names, "state": "absent"})["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"name": "guard", "policies": [{"name": "other"}]}, "parameters are mutually exclusive: name|policies"),
+        ({"content": DENY_STOP, "policies": [{"name": "other"}]}, "parameters are mutually exclusive: content|"),
+        ({"targets": ["root"]}, "one of the following is required: name, policies"),
+    ],
+)
+def test_main_name_or_policies(run_module, args, expected):
+    result = run_module(module.main, args)
+    assert result["failed"] is True
+    assert result["msg"].startswith(expected)
+
+
 def test_main_update_content_and_add_target_keeps_others(org, run_module):
     client = org["client"]
     first = run_module(module.main, {"name": "guard", "content": DENY_STOP, "targets": ["/Workloads"]})["policy"]
@@ -499,7 +639,7 @@ def test_main_resource_control_policy(org, run_module):
 )
 def test_main_fails_before_any_call(run_module, monkeypatch, args, expected):
     lookup = MagicMock()
-    monkeypatch.setattr(module, "find_policy", lookup)
+    monkeypatch.setattr(module, "list_policies", lookup)
     result = run_module(module.main, dict({"name": "guard"}, **args))
     assert result["failed"] is True
     assert result["msg"].startswith(expected)
