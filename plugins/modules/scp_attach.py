@@ -12,8 +12,8 @@ short_description: manage AWS Organizations service control policies and their a
 description:
   - Creates, updates and deletes an AWS Organizations policy, a service control policy (SCP) by default or a
     resource control policy (RCP), and attaches it to roots, organizational units (OUs) and accounts.
-  - O(policies) manages several policies with the same targets and settings in one run, which reads the
-    organization's policies, its root and the targets once.
+  - O(policies) manages several policies with the same targets and settings in one run, which lists the
+    organization's policies, reads its root, resolves the targets and reads where C(FullAWSAccess) is attached once.
   - A policy is found by its name among the policies of O(policy_type).
   - B(Attachments are only ever added by default.) A target that is not listed in O(targets) is detached only with
     O(purge_targets=true), so a guardrail is never removed by surprise.
@@ -49,8 +49,11 @@ options:
       - Several policies, each with its own name, description and content, that share every other option
         (O(policy_type), O(targets), O(purge_targets), O(detach_full_aws_access), O(state), O(tags) and
         O(purge_tags)).
-      - Mutually exclusive with O(name), O(description) and O(content). The names must be unique.
-      - Every policy is checked, and every target resolved, before the first change.
+      - Mutually exclusive with O(name), O(description) and O(content). At least one policy; the names must be
+        unique.
+      - Every policy is checked, and every target resolved, before the first change. AWS may still refuse a policy
+        (for example a target that already has five SCPs); the policies before it keep their changes, the error
+        names the policy, and a re-run converges.
     type: list
     elements: dict
     suboptions:
@@ -180,6 +183,7 @@ policies:
     - Each policy after the change, in the order of O(policies), or the one policy of O(name). Each entry has the
       keys of RV(policy).
     - Empty when O(state=absent).
+    - On a failure, the policies changed before the one AWS refused.
   returned: always
   type: list
   elements: dict
@@ -338,6 +342,8 @@ def validate_spec(prefix, spec):
 
 def validate_options(params):
     """The first error that needs no AWS call, or None."""
+    if params["policies"] == []:
+        return "policies must list at least one policy"
     names = set()
     for prefix, spec in policy_specs(params):
         error = validate_spec(prefix, spec)
@@ -358,14 +364,16 @@ def validate_options(params):
 
 
 def minified_specs(params):
-    """(policy specs with their content minified, None), or (None, the first error naming its option)."""
+    """([(option prefix, spec)] with each content minified, None), or (None, the first error naming its option)."""
     specs = []
     for prefix, spec in policy_specs(params):
         if spec["content"] is not None:
-            spec["content"], error = minify_content(spec["content"], f"{prefix}content")
+            # In a list, the policy's name too: the preflight shows this error for the guardrails role's two SCPs.
+            option = f"{prefix}content ({spec['name']})" if prefix else "content"
+            spec["content"], error = minify_content(spec["content"], option)
             if error:
                 return None, error
-        specs.append(spec)
+        specs.append((prefix, spec))
     return specs, None
 
 
@@ -405,11 +413,6 @@ def resolve_targets(client, root, targets):
             found = _target(target, "ACCOUNT", accounts[target]["Name"])
         resolved[found["target_id"]] = found
     return list(resolved.values())
-
-
-def find_policy(client, name, policy_type):
-    """The summary of the policy of `policy_type` named `name`, or None."""
-    return next((policy for policy in list_policies(client, policy_type) if policy["Name"] == name), None)
 
 
 def describe_policy_state(client, policy_id):
@@ -513,21 +516,38 @@ def ensure_targets(client, current, targets, purge_targets, check_mode):
     return True, new
 
 
-def ensure_full_aws_access_detached(client, policy, check_mode):
-    """Detach FullAWSAccess from every target of `policy`; return the target IDs it was detached from."""
-    full_aws_access = find_policy(client, FULL_AWS_ACCESS, SERVICE_CONTROL_POLICY)
+def full_aws_access_attachments(client, summaries):
+    """(FullAWSAccess's ID, the set of target IDs it is attached to), or (None, set()) if the organization has none."""
+    full_aws_access = summaries.get(FULL_AWS_ACCESS)
     if full_aws_access is None:
+        return None, set()
+    return full_aws_access["Id"], {
+        target["TargetId"] for target in list_targets_for_policy(client, full_aws_access["Id"])
+    }
+
+
+def ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode):
+    """Detach FullAWSAccess from every target of `policy`; return the target IDs it was detached from.
+
+    `full_aws_access` is (its ID, the set of targets it is attached to); the set loses the targets detached here, so
+    that the next policy of the run does not detach (or, in check mode, report) them again.
+    """
+    policy_id, attached = full_aws_access
+    if policy_id is None:
         return []
-    on = {target["TargetId"] for target in list_targets_for_policy(client, full_aws_access["Id"])}
-    detached = [target["target_id"] for target in policy["targets"] if target["target_id"] in on]
+    detached = [target["target_id"] for target in policy["targets"] if target["target_id"] in attached]
     if not check_mode:
         for target_id in detached:
-            detach_policy(client, full_aws_access["Id"], target_id)
+            detach_policy(client, policy_id, target_id)
+    attached.difference_update(detached)
     return detached
 
 
-def ensure_present(client, current, spec, params, targets, check_mode):
-    """Make one policy match `spec` and the shared `params`; return (changed, new state, FullAWSAccess detachments)."""
+def ensure_present(client, current, spec, params, targets, full_aws_access, check_mode):
+    """Make one policy match `spec` and the shared `params`; return (changed, new state, FullAWSAccess detachments).
+
+    `full_aws_access` is what full_aws_access_attachments() read, used only with detach_full_aws_access.
+    """
     policy_changed, new = ensure_policy(
         client,
         current,
@@ -543,7 +563,9 @@ def ensure_present(client, current, spec, params, targets, check_mode):
         tags_changed, new = ensure_tags(client, new, params["tags"], params["purge_tags"], check_mode)
     targets_changed, new = ensure_targets(client, new, targets, params["purge_targets"], check_mode)
     # After attaching: a target must never be left without any SCP.
-    detached = ensure_full_aws_access_detached(client, new, check_mode) if params["detach_full_aws_access"] else []
+    detached = []
+    if params["detach_full_aws_access"]:
+        detached = ensure_full_aws_access_detached(client, full_aws_access, new, check_mode)
     changed = policy_changed or tags_changed or targets_changed or bool(detached)
     return changed, new, detached
 
@@ -559,15 +581,15 @@ def ensure_absent(client, current, check_mode):
     return True
 
 
-def current_policies(client, specs, policy_type):
-    """{name: current state or None} of every policy in `specs`, from one listing of the policies of the type."""
-    summaries = {policy["Name"]: policy for policy in list_policies(client, policy_type)}
+def current_policies(client, specs, summaries):
+    """{name: current state or None} of every policy in `specs`; `summaries` is {name: summary} of the listing."""
     current = {}
-    for spec in specs:
+    for prefix, spec in specs:
         summary = summaries.get(spec["name"])
         if summary and summary["AwsManaged"]:
             raise AnsibleOrganizationsError(
-                message=f"name: {spec['name']} is an AWS-managed policy; it cannot be created, changed or deleted"
+                message=f"{prefix}name: {spec['name']} is an AWS-managed policy; "
+                "it cannot be created, changed or deleted"
             )
         current[spec["name"]] = describe_policy_state(client, summary["Id"]) if summary else None
     return current
@@ -614,25 +636,30 @@ def main():
         module.fail_json(msg=error)
 
     client = module.client("organizations", retry_decorator=organizations_retry)
-    changed, detached = False, set()
+    changed, detached, after, working_on = False, set(), {}, None
     try:
-        before = current_policies(client, specs, params["policy_type"])
-        after = {}
+        summaries = {policy["Name"]: policy for policy in list_policies(client, params["policy_type"])}
+        before = current_policies(client, specs, summaries)
         if params["state"] == "absent":
-            for spec in specs:
+            for prefix, spec in specs:
+                working_on = (prefix, spec["name"])
                 changed |= ensure_absent(client, before[spec["name"]], module.check_mode)
                 after[spec["name"]] = None
         else:
             # Every policy can be made, and every target exists, before the first write.
-            for spec in specs:
+            for prefix, spec in specs:
                 if before[spec["name"]] is None and spec["content"] is None:
-                    module.fail_json(msg=f"content is required to create policy {spec['name']}")
+                    module.fail_json(msg=f"{prefix}content is required to create policy {spec['name']}")
             root = list_roots(client)[0]
             targets = resolve_targets(client, root, params["targets"]) if params["targets"] is not None else None
+            full_aws_access = (None, set())
+            if params["detach_full_aws_access"]:
+                full_aws_access = full_aws_access_attachments(client, summaries)
             changed = ensure_policy_type(client, root, params["policy_type"], module.check_mode)
-            for spec in specs:
+            for prefix, spec in specs:
+                working_on = (prefix, spec["name"])
                 policy_changed, new, policy_detached = ensure_present(
-                    client, before[spec["name"]], spec, params, targets, module.check_mode
+                    client, before[spec["name"]], spec, params, targets, full_aws_access, module.check_mode
                 )
                 if policy_changed and not module.check_mode:
                     new = describe_policy_state(client, new["policy_id"])
@@ -640,18 +667,25 @@ def main():
                 detached.update(policy_detached)
                 after[spec["name"]] = new
     except AnsibleOrganizationsError as e:
-        module.fail_json_aws_error(e)
+        # What this run changed before AWS refused a call, and which policy it was working on.
+        done = dict(changed=changed, policies=[policy for policy in after.values() if policy is not None])
+        message = e.message
+        if working_on and working_on[0]:
+            message = f"{working_on[0]}name {working_on[1]}: {message}"
+        if e.exception:
+            module.fail_json_aws(e.exception, msg=message, **done)
+        module.fail_json(msg=message, **done)
 
+    names = [spec["name"] for _prefix, spec in specs]
     result = dict(
         changed=changed,
-        policies=[after[spec["name"]] for spec in specs if after[spec["name"]] is not None],
+        policies=[after[name] for name in names if after[name] is not None],
         full_aws_access_detached=sorted(detached),
     )
     if params["policies"] is None:
-        name = specs[0]["name"]
-        result["policy"] = after[name]
+        result["policy"] = after[names[0]]
         if module._diff:  # pylint: disable=protected-access
-            result["diff"] = {"before": before[name], "after": after[name]}
+            result["diff"] = {"before": before[names[0]], "after": after[names[0]]}
     elif module._diff:  # pylint: disable=protected-access
         result["diff"] = {"before": before, "after": after}
     module.exit_json(**result)

@@ -240,7 +240,8 @@ CASES = [
     ),
     Case(
         "scp_over_5120_characters",
-        ("guardrails_exempt_principal_arns", "the AWS limit for a policy is 5120"),
+        # The SCP's name: the guardrails role makes both SCPs in one task.
+        ("The SCP trailguard-", "guardrails_exempt_principal_arns", "the AWS limit for a policy is 5120"),
         extra_vars={"trailguard_break_glass_arns": LONG_BREAK_GLASS_ARNS},
     ),
     # ---- the deploy role (trailguard_deploy_role_name)

@@ -279,13 +279,16 @@ def test_the_guardrails_run_before_the_monitoring_and_the_log_archive_rules_afte
         ({"policies": [{"name": "acme-deny-cloudtrail-tampering", "policy_id": None}]}, []),
         # Check mode with one SCP there and one new.
         ({"policies": [{"policy_id": None}, {"policy_id": "p-efgh5678"}]}, SCP_IDS[1:]),
+        # The guardrails play did not run (--tags, --start-at-task): nothing registered.
+        (None, []),
     ],
 )
 def test_the_playbook_passes_the_guardrail_scp_ids(guardrails_scps, expected):
     role = next(
         r for r in PLAYBOOK[_play("Management account - CIS alarms")]["roles"] if r["role"].endswith("cis_monitoring")
     )
-    templar = Templar(loader=DataLoader(), variables={"guardrails_scps": guardrails_scps})
+    variables = {} if guardrails_scps is None else {"guardrails_scps": guardrails_scps}
+    templar = Templar(loader=DataLoader(), variables=variables)
     assert templar.template(trust_as_template(role["cis_monitoring_scp_ids"])) == expected
 
 

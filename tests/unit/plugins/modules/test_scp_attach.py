@@ -146,6 +146,7 @@ def spec(name="guard", description=None, content=None):
         ([spec("FullAWSAccess")], "policies[0].name: FullAWSAccess is an AWS-managed policy"),
         ([spec("a"), spec("b", description="d" * 513)], "policies[1].description must be at most 512 characters"),
         ([spec("a"), spec("b"), spec("a")], "policies[2].name: a is listed twice in policies"),
+        ([], "policies must list at least one policy"),
     ],
 )
 def test_validate_options_names_the_entry_of_policies(policies, expected):
@@ -161,9 +162,11 @@ def test_minified_specs_names_the_entry_whose_content_is_wrong():
         params(name=None, policies=[spec("a", content=json.dumps(DENY_STOP)), spec("b", content="[1]")])
     )
     assert specs is None
-    assert error == "policies[1].content must be a JSON object (a policy document), got a JSON list"
+    assert error == "policies[1].content (b) must be a JSON object (a policy document), got a JSON list"
     specs, error = module.minified_specs(params(name=None, policies=[spec("a", content=json.dumps(DENY_STOP))]))
-    assert error is None and specs == [spec("a", content=minified(DENY_STOP))]
+    assert error is None and specs == [("policies[0].", spec("a", content=minified(DENY_STOP)))]
+    # The single policy's error names the option alone, as before.
+    assert module.minified_specs(params(content="[1]"))[1].startswith("content must be a JSON object")
 
 
 # ---------------------------------------------------------------- ensure_* (MagicMock client)
@@ -308,23 +311,29 @@ def test_targets_check_mode_and_no_op():
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_full_aws_access_detached_only_from_this_policys_targets(monkeypatch, check_mode):
     client = MagicMock()
-    monkeypatch.setattr(module, "find_policy", lambda *_: {"Id": "p-FullAWSAccess"})
     monkeypatch.setattr(
         module,
         "list_targets_for_policy",
         lambda *_: [{"TargetId": "ou-ab12-11111111"}, {"TargetId": "ou-ab12-99999999"}, {"TargetId": "r-ab12"}],
     )
+    full_aws_access = module.full_aws_access_attachments(client, {"FullAWSAccess": {"Id": "p-FullAWSAccess"}})
+    assert full_aws_access == ("p-FullAWSAccess", {"ou-ab12-11111111", "ou-ab12-99999999", "r-ab12"})
     policy = policy_state(targets=[target("ou-ab12-11111111"), target("ou-ab12-22222222")])
-    assert module.ensure_full_aws_access_detached(client, policy, check_mode) == ["ou-ab12-11111111"]
+    assert module.ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode) == ["ou-ab12-11111111"]
     if check_mode:
         client.detach_policy.assert_not_called()
     else:
         client.detach_policy.assert_called_once_with(PolicyId="p-FullAWSAccess", TargetId="ou-ab12-11111111")
+    # The next policy of the run, on the same target, finds it detached already.
+    assert full_aws_access[1] == {"ou-ab12-99999999", "r-ab12"}
+    assert module.ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode) == []
 
 
-def test_full_aws_access_missing(monkeypatch):
-    monkeypatch.setattr(module, "find_policy", lambda *_: None)
-    assert module.ensure_full_aws_access_detached(MagicMock(), policy_state(), False) == []
+def test_full_aws_access_missing():
+    client = MagicMock()
+    assert module.full_aws_access_attachments(client, {}) == (None, set())
+    assert module.ensure_full_aws_access_detached(client, (None, set()), policy_state(), False) == []
+    assert client.method_calls == []
 
 
 def test_absent_detaches_then_deletes():
@@ -502,9 +511,66 @@ def test_main_policies_fail_before_any_write_when_one_cannot_be_made(org, run_mo
     args = {"policies": [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs"}], "targets": ["root"]}
     result = run_module(module.main, args)
     assert result["failed"] is True
-    assert result["msg"] == "content is required to create policy guard-logs"
+    assert result["msg"] == "policies[1].content is required to create policy guard-logs"
     assert find(org["client"], "guard") is None
     assert org["client"].list_roots()["Roots"][0]["PolicyTypes"] == []
+
+
+def test_main_policies_fail_on_an_unknown_target_before_any_write(org, run_module):
+    args = {"policies": [{"name": "guard", "content": DENY_STOP}], "targets": ["root", "/Nowhere"]}
+    result = run_module(module.main, args)
+    assert result["failed"] is True
+    assert result["msg"].startswith("targets[1]: OU path '/Nowhere' does not exist")
+    assert find(org["client"], "guard") is None
+    assert org["client"].list_roots()["Roots"][0]["PolicyTypes"] == []
+
+
+def test_main_policies_say_what_changed_before_aws_refused_one(org, run_module, monkeypatch):
+    create = module.create_policy
+
+    def refuse_the_second(client, name, *args):
+        if name == "guard-logs":
+            raise module.AnsibleOrganizationsError(message="Failed to create policy guard-logs: ConstraintViolation")
+        return create(client, name, *args)
+
+    monkeypatch.setattr(module, "create_policy", refuse_the_second)
+    policies = [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs", "content": DENY_STOP}]
+    result = run_module(module.main, {"policies": policies, "targets": ["root"]})
+    assert result["failed"] is True
+    assert result["msg"] == "policies[1].name guard-logs: Failed to create policy guard-logs: ConstraintViolation"
+    assert result["changed"] is True
+    assert [policy["name"] for policy in result["policies"]] == ["guard"]
+    assert targets_of(org["client"], find(org["client"], "guard")["Id"]) == [org["root_id"]]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_main_policies_detach_full_aws_access_once_with_one_read(org, run_module, monkeypatch, check_mode):
+    client = org["client"]
+    full = find(client, "FullAWSAccess")["Id"]
+    policies = [{"name": "allow-a", "content": DENY_STOP}, {"name": "allow-b", "content": DENY_STOP_AND_DELETE}]
+    args = {"policies": policies, "targets": ["/Sandbox"], "detach_full_aws_access": True}
+    listings = counted(monkeypatch, "list_policies")
+    target_reads = counted(monkeypatch, "list_targets_for_policy")
+
+    result = run_module(module.main, args, check_mode=check_mode)
+    assert result["changed"] is True
+    assert result["full_aws_access_detached"] == [org["sandbox"]]
+    assert len(listings) == 1
+    assert [args_ for args_ in target_reads if args_[0] == full] == [(full,)], "FullAWSAccess's targets read once"
+    assert (org["sandbox"] in targets_of(client, full)) is check_mode
+    if not check_mode:
+        again = run_module(module.main, args)
+        assert again["changed"] is False and again["full_aws_access_detached"] == []
+
+
+def test_main_policies_share_the_tags(org, run_module):
+    policies = [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs", "content": DENY_STOP}]
+    run_module(module.main, {"policies": policies, "tags": {"owner": "sec", "old": "x"}})
+    result = run_module(module.main, {"policies": policies, "tags": {"owner": "sec", "team": "a"}})
+    assert result["changed"] is True
+    assert [policy["tags"] for policy in result["policies"]] == [{"owner": "sec", "team": "a"}] * 2
+    kept = run_module(module.main, {"policies": policies, "tags": {"extra": "y"}, "purge_tags": False})
+    assert [policy["tags"] for policy in kept["policies"]] == [{"owner": "sec", "team": "a", "extra": "y"}] * 2
 
 
 def test_main_policies_absent_deletes_each(org, run_module):
