@@ -52,8 +52,8 @@ options:
       - Mutually exclusive with O(name), O(description) and O(content). At least one policy; the names must be
         unique.
       - Every policy is checked, and every target resolved, before the first change. AWS may still refuse a policy
-        (for example a target that already has five SCPs); the policies before it keep their changes, the error
-        names the policy, and a re-run converges.
+        (for example a target that already has five SCPs); the policies before it keep their changes, the refused
+        one may be partly changed (the task then reports changed), the error names it, and a re-run converges.
     type: list
     elements: dict
     suboptions:
@@ -183,7 +183,7 @@ policies:
     - Each policy after the change, in the order of O(policies), or the one policy of O(name). Each entry has the
       keys of RV(policy).
     - Empty when O(state=absent).
-    - On a failure, the policies changed before the one AWS refused.
+    - On a failure, the policies handled before the one AWS refused.
   returned: always
   type: list
   elements: dict
@@ -516,8 +516,18 @@ def ensure_targets(client, current, targets, purge_targets, check_mode):
     return True, new
 
 
-def full_aws_access_attachments(client, summaries):
-    """(FullAWSAccess's ID, the set of target IDs it is attached to), or (None, set()) if the organization has none."""
+def full_aws_access_attachments(client, summaries, type_enabled, targets, check_mode):
+    """(FullAWSAccess's ID, the set of target IDs it is attached to), or (None, set()) if the organization has none.
+
+    Read after the policy type is enabled: enabling SCPs attaches FullAWSAccess to every root, OU and account (AWS
+    Organizations User Guide, "Enabling a policy type"). So when this run enables them (`type_enabled`), check mode
+    counts it attached to every target, and a real run lists the policies again.
+    """
+    if type_enabled and check_mode:
+        full_aws_access = summaries.get(FULL_AWS_ACCESS) or {"Id": FULL_AWS_ACCESS}
+        return full_aws_access["Id"], {target["target_id"] for target in targets or []}
+    if type_enabled:
+        summaries = {policy["Name"]: policy for policy in list_policies(client, SERVICE_CONTROL_POLICY)}
     full_aws_access = summaries.get(FULL_AWS_ACCESS)
     if full_aws_access is None:
         return None, set()
@@ -529,8 +539,7 @@ def full_aws_access_attachments(client, summaries):
 def ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode):
     """Detach FullAWSAccess from every target of `policy`; return the target IDs it was detached from.
 
-    `full_aws_access` is (its ID, the set of targets it is attached to); the set loses the targets detached here, so
-    that the next policy of the run does not detach (or, in check mode, report) them again.
+    `full_aws_access` is (its ID, the target IDs it is attached to), less those this run detached already.
     """
     policy_id, attached = full_aws_access
     if policy_id is None:
@@ -539,14 +548,14 @@ def ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode)
     if not check_mode:
         for target_id in detached:
             detach_policy(client, policy_id, target_id)
-    attached.difference_update(detached)
     return detached
 
 
 def ensure_present(client, current, spec, params, targets, full_aws_access, check_mode):
     """Make one policy match `spec` and the shared `params`; return (changed, new state, FullAWSAccess detachments).
 
-    `full_aws_access` is what full_aws_access_attachments() read, used only with detach_full_aws_access.
+    `full_aws_access` is (FullAWSAccess's ID, the target IDs it is still attached to), used only with
+    detach_full_aws_access.
     """
     policy_changed, new = ensure_policy(
         client,
@@ -652,12 +661,15 @@ def main():
                     module.fail_json(msg=f"{prefix}content is required to create policy {spec['name']}")
             root = list_roots(client)[0]
             targets = resolve_targets(client, root, params["targets"]) if params["targets"] is not None else None
-            full_aws_access = (None, set())
-            if params["detach_full_aws_access"]:
-                full_aws_access = full_aws_access_attachments(client, summaries)
             changed = ensure_policy_type(client, root, params["policy_type"], module.check_mode)
+            full_aws_access_id, full_aws_access_on = None, set()
+            if params["detach_full_aws_access"]:
+                full_aws_access_id, full_aws_access_on = full_aws_access_attachments(
+                    client, summaries, changed, targets, module.check_mode
+                )
             for prefix, spec in specs:
                 working_on = (prefix, spec["name"])
+                full_aws_access = (full_aws_access_id, full_aws_access_on - detached)
                 policy_changed, new, policy_detached = ensure_present(
                     client, before[spec["name"]], spec, params, targets, full_aws_access, module.check_mode
                 )
@@ -667,11 +679,15 @@ def main():
                 detached.update(policy_detached)
                 after[spec["name"]] = new
     except AnsibleOrganizationsError as e:
-        # What this run changed before AWS refused a call, and which policy it was working on.
-        done = dict(changed=changed, policies=[policy for policy in after.values() if policy is not None])
+        # Which policy AWS refused, and what the run had done: the refused policy may be partly changed already.
+        done = dict(
+            changed=changed or (working_on is not None and not module.check_mode),
+            policies=[policy for policy in after.values() if policy is not None],
+            full_aws_access_detached=sorted(detached),
+        )
         message = e.message
         if working_on and working_on[0]:
-            message = f"{working_on[0]}name {working_on[1]}: {message}"
+            message = f"{working_on[0]}name: {working_on[1]}: {message}"
         if e.exception:
             module.fail_json_aws(e.exception, msg=message, **done)
         module.fail_json(msg=message, **done)

@@ -55,17 +55,17 @@ def test_the_guardrails_promise_the_scps_their_main_tasks_make(deny_trail_tamper
         guardrails_deny_trail_tampering=deny_trail_tampering,
         guardrails_protect_log_archive=protect_log_archive,
     )
-    templar = Templar(loader=DataLoader(), variables=role_variables("guardrails", **settings))
+    # One scp_attach task makes both SCPs (its policies option); the names only: the contents need the filters.
+    (task,) = [task for task in _tasks("guardrails", "main.yml") if "trailguard.cloudtrail.scp_attach" in task]
+    args = task["trailguard.cloudtrail.scp_attach"]
+    templar = Templar(
+        loader=DataLoader(), variables=dict(role_variables("guardrails", **settings), **trusted(task["vars"]))
+    )
     made = []
-    for task in _tasks("guardrails", "main.yml"):
-        args = task.get("trailguard.cloudtrail.scp_attach")
-        if args and templar.template(trust_as_template("{{ " + task["when"] + " }}")):
-            made.append(
-                {
-                    "name": templar.template(trusted(args["name"])),
-                    "targets": templar.template(trusted(args["targets"])),
-                }
-            )
+    if templar.template(trust_as_template("{{ " + task["when"] + " }}")):
+        policies = args["policies"].strip().removeprefix("{{").removesuffix("}}")
+        names = templar.template(trust_as_template("{{ (" + policies + ") | map(attribute='name') | list }}"))
+        made = [{"name": name, "targets": templar.template(trusted(args["targets"]))} for name in names]
     promised = _promised("guardrails", **settings)["guardrails_promised_scps"]
     assert promised == made
     assert [scp["name"] for scp in promised] == [

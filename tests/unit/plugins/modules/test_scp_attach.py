@@ -316,7 +316,8 @@ def test_full_aws_access_detached_only_from_this_policys_targets(monkeypatch, ch
         "list_targets_for_policy",
         lambda *_: [{"TargetId": "ou-ab12-11111111"}, {"TargetId": "ou-ab12-99999999"}, {"TargetId": "r-ab12"}],
     )
-    full_aws_access = module.full_aws_access_attachments(client, {"FullAWSAccess": {"Id": "p-FullAWSAccess"}})
+    summaries = {"FullAWSAccess": {"Id": "p-FullAWSAccess"}}
+    full_aws_access = module.full_aws_access_attachments(client, summaries, False, None, check_mode)
     assert full_aws_access == ("p-FullAWSAccess", {"ou-ab12-11111111", "ou-ab12-99999999", "r-ab12"})
     policy = policy_state(targets=[target("ou-ab12-11111111"), target("ou-ab12-22222222")])
     assert module.ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode) == ["ou-ab12-11111111"]
@@ -324,14 +325,19 @@ def test_full_aws_access_detached_only_from_this_policys_targets(monkeypatch, ch
         client.detach_policy.assert_not_called()
     else:
         client.detach_policy.assert_called_once_with(PolicyId="p-FullAWSAccess", TargetId="ou-ab12-11111111")
-    # The next policy of the run, on the same target, finds it detached already.
-    assert full_aws_access[1] == {"ou-ab12-99999999", "r-ab12"}
-    assert module.ensure_full_aws_access_detached(client, full_aws_access, policy, check_mode) == []
+
+
+def test_full_aws_access_everywhere_once_this_run_enables_scps_in_check_mode():
+    client = MagicMock()
+    wanted = [target("ou-ab12-11111111"), target("123456789012", "ACCOUNT", "acct")]
+    found = module.full_aws_access_attachments(client, {"FullAWSAccess": {"Id": "p-F"}}, True, wanted, True)
+    assert found == ("p-F", {"ou-ab12-11111111", "123456789012"})
+    assert client.method_calls == []
 
 
 def test_full_aws_access_missing():
     client = MagicMock()
-    assert module.full_aws_access_attachments(client, {}) == (None, set())
+    assert module.full_aws_access_attachments(client, {}, False, None, False) == (None, set())
     assert module.ensure_full_aws_access_detached(client, (None, set()), policy_state(), False) == []
     assert client.method_calls == []
 
@@ -537,15 +543,45 @@ def test_main_policies_say_what_changed_before_aws_refused_one(org, run_module, 
     policies = [{"name": "guard", "content": DENY_STOP}, {"name": "guard-logs", "content": DENY_STOP}]
     result = run_module(module.main, {"policies": policies, "targets": ["root"]})
     assert result["failed"] is True
-    assert result["msg"] == "policies[1].name guard-logs: Failed to create policy guard-logs: ConstraintViolation"
+    assert result["msg"] == "policies[1].name: guard-logs: Failed to create policy guard-logs: ConstraintViolation"
     assert result["changed"] is True
     assert [policy["name"] for policy in result["policies"]] == ["guard"]
     assert targets_of(org["client"], find(org["client"], "guard")["Id"]) == [org["root_id"]]
 
 
+def test_main_single_policy_failing_after_a_write_says_it_changed(org, run_module, monkeypatch):
+    def refuse(*_args):
+        raise module.AnsibleOrganizationsError(message="Failed to attach policy: ConstraintViolationException")
+
+    monkeypatch.setattr(module, "attach_policy", refuse)
+    result = run_module(module.main, {"name": "guard", "content": DENY_STOP, "targets": ["root"]})
+    assert result["failed"] is True
+    assert result["msg"] == "Failed to attach policy: ConstraintViolationException"
+    assert result["changed"] is True, "the policy was created before AWS refused the attachment"
+    assert find(org["client"], "guard") is not None
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_main_detach_full_aws_access_in_the_run_that_enables_scps(org, run_module, monkeypatch, check_mode):
+    # AWS attaches FullAWSAccess everywhere when it enables SCPs, and nowhere before (moto attaches it from the start).
+    enabled = counted(monkeypatch, "enable_policy_type")
+    read = module.list_targets_for_policy
+    monkeypatch.setattr(
+        module, "list_targets_for_policy", lambda client, policy_id: read(client, policy_id) if enabled else []
+    )
+    args = {"name": "allow", "content": DENY_STOP, "targets": ["/Sandbox"], "detach_full_aws_access": True}
+    result = run_module(module.main, args, check_mode=check_mode)
+    assert result["changed"] is True
+    assert result["full_aws_access_detached"] == [org["sandbox"]]
+    full = find(org["client"], "FullAWSAccess")["Id"]
+    assert (org["sandbox"] in targets_of(org["client"], full)) is check_mode
+
+
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_main_policies_detach_full_aws_access_once_with_one_read(org, run_module, monkeypatch, check_mode):
     client = org["client"]
+    # SCPs enabled already (the run that enables them is the test above).
+    client.enable_policy_type(RootId=org["root_id"], PolicyType=SCP)
     full = find(client, "FullAWSAccess")["Id"]
     policies = [{"name": "allow-a", "content": DENY_STOP}, {"name": "allow-b", "content": DENY_STOP_AND_DELETE}]
     args = {"policies": policies, "targets": ["/Sandbox"], "detach_full_aws_access": True}
