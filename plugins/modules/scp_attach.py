@@ -519,9 +519,10 @@ def ensure_targets(client, current, targets, purge_targets, check_mode):
 def full_aws_access_attachments(client, summaries, type_enabled, targets, check_mode):
     """(FullAWSAccess's ID, the set of target IDs it is attached to), or (None, set()) if the organization has none.
 
-    Read after the policy type is enabled: enabling SCPs attaches FullAWSAccess to every root, OU and account (AWS
-    Organizations User Guide, "Enabling a policy type"). So when this run enables them (`type_enabled`), check mode
-    counts it attached to every target, and a real run lists the policies again.
+    Read after the policy type is enabled: with SCPs disabled no policy is attached, and once they are enabled every
+    root, OU and account has FullAWSAccess attached (AWS Organizations User Guide, "Disabling a policy type",
+    https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html). So when this run enables
+    them (`type_enabled`), check mode counts it attached to every target, and a real run lists the policies again.
     """
     if type_enabled and check_mode:
         full_aws_access = summaries.get(FULL_AWS_ACCESS) or {"Id": FULL_AWS_ACCESS}

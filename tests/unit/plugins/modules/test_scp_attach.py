@@ -563,7 +563,10 @@ def test_main_single_policy_failing_after_a_write_says_it_changed(org, run_modul
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_main_detach_full_aws_access_in_the_run_that_enables_scps(org, run_module, monkeypatch, check_mode):
-    # AWS attaches FullAWSAccess everywhere when it enables SCPs, and nowhere before (moto attaches it from the start).
+    # With SCPs disabled nothing is attached; enabled, every entity starts with FullAWSAccess (AWS Organizations User
+    # Guide, "Disabling a policy type",
+    # https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html). moto attaches it from the
+    # start, so the read answers as AWS would.
     enabled = counted(monkeypatch, "enable_policy_type")
     read = module.list_targets_for_policy
     monkeypatch.setattr(
