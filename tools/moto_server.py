@@ -893,6 +893,95 @@ def _patch_sts_assume_role_needs_the_role():
     TokenResponse.assume_role = assume_role
 
 
+def _patch_organizations_default_policies_follow_their_type():
+    """FullAWSAccess and RCPFullAWSAccess are attached only while their policy type is enabled, as in AWS.
+
+    AWS Organizations User Guide:
+    - "Disabling a policy type" (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html):
+      disabling a type detaches every policy of that type from every entity, and after SCPs are enabled again every
+      root, OU and account starts with only FullAWSAccess attached;
+    - "RCP evaluation" (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html):
+      RCPFullAWSAccess is attached to the root, every OU and every account when RCPs are enabled;
+    - AttachPolicy (API Reference): PolicyTypeNotEnabledException until the policy's type is enabled in the root.
+    Stock moto attaches both defaults from the organization's creation on, whether their type is enabled or not,
+    keeps attachments when a type is disabled, and attaches any policy to any target. A module that reads where
+    FullAWSAccess is attached before enabling SCPs would look right here and wrong on AWS.
+    """
+    from moto.organizations import utils
+    from moto.organizations.exceptions import PolicyTypeNotEnabledException
+    from moto.organizations.models import FakeRoot
+    from moto.organizations.models import OrganizationsBackend
+    from moto.organizations.responses import OrganizationsResponse
+
+    defaults = {
+        "SERVICE_CONTROL_POLICY": utils.DEFAULT_SCP_POLICY_ID,
+        "RESOURCE_CONTROL_POLICY": utils.DEFAULT_RCP_POLICY_ID,
+    }
+
+    def enabled(backend, policy_type):
+        roots = [ou for ou in backend.ou if isinstance(ou, FakeRoot)]
+        return any(entry["Type"] == policy_type for root in roots for entry in root.policy_types)
+
+    def targets(backend):
+        return [ou.id for ou in backend.ou] + [account.id for account in backend.accounts]
+
+    def detach_defaults_of_disabled_types(backend, target_ids):
+        for policy_type, policy_id in defaults.items():
+            if not enabled(backend, policy_type):
+                for target_id in target_ids:
+                    backend.detach_policy(PolicyId=policy_id, TargetId=target_id)
+
+    def created(original):
+        """The create call, less the defaults moto attached to what it created while their type is disabled."""
+
+        @functools.wraps(original)
+        def create(self, *args, **kwargs):
+            before = set(targets(self))
+            result = original(self, *args, **kwargs)
+            detach_defaults_of_disabled_types(self, [t for t in targets(self) if t not in before])
+            return result
+
+        return create
+
+    for name in ("create_organization", "create_organizational_unit", "create_account"):
+        setattr(OrganizationsBackend, name, created(getattr(OrganizationsBackend, name)))
+
+    original_enable = OrganizationsBackend.enable_policy_type
+    original_disable = OrganizationsBackend.disable_policy_type
+
+    @functools.wraps(original_enable)
+    def enable_policy_type(self, **kwargs):
+        result = original_enable(self, **kwargs)
+        policy_id = defaults.get(kwargs["PolicyType"])
+        if policy_id:
+            for target_id in targets(self):
+                self.attach_policy(PolicyId=policy_id, TargetId=target_id)
+        return result
+
+    @functools.wraps(original_disable)
+    def disable_policy_type(self, **kwargs):
+        result = original_disable(self, **kwargs)
+        for policy in self.policies:
+            if policy.type == kwargs["PolicyType"]:
+                for target in list(policy.attachments):
+                    self.detach_policy(PolicyId=policy.id, TargetId=target.id)
+        return result
+
+    OrganizationsBackend.enable_policy_type = enable_policy_type
+    OrganizationsBackend.disable_policy_type = disable_policy_type
+
+    original_attach = OrganizationsResponse.attach_policy
+
+    @functools.wraps(original_attach)
+    def attach_policy(self):
+        policy = self.organizations_backend.get_policy_by_id(self.request_params["PolicyId"])
+        if not enabled(self.organizations_backend, policy.type):
+            raise PolicyTypeNotEnabledException
+        return original_attach(self)
+
+    OrganizationsResponse.attach_policy = attach_policy
+
+
 def _patch_events_targets():
     """EventBridge delivers whole events to SNS topics and to event buses of other accounts and Regions.
 
@@ -1009,6 +1098,7 @@ def patch_moto():
     _patch_events_targets()
     _patch_athena_workgroups_and_named_queries()
     _patch_sts_assume_role_needs_the_role()
+    _patch_organizations_default_policies_follow_their_type()
 
 
 def main(argv=None):

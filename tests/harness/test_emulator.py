@@ -540,6 +540,50 @@ def test_patch_assume_role_needs_the_role(aws):
     assert assumed["Arn"] == f"arn:aws:sts::{log_archive}:assumed-role/TrailguardDeploy/harness"
 
 
+def test_patch_default_policies_are_attached_only_while_their_type_is_enabled(aws):
+    """AWS Organizations User Guide, "Disabling a policy type"
+    (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html): once SCPs are enabled every
+    root, OU and account starts with only FullAWSAccess attached, and disabling them detaches every SCP without
+    deleting it. "RCP evaluation": RCPFullAWSAccess is attached everywhere when RCPs are enabled. AttachPolicy
+    (API Reference): PolicyTypeNotEnabledException until the type is enabled in the root."""
+    org = seed_org.seed(members=2)
+    client = aws("organizations")
+    root = client.list_roots()["Roots"][0]["Id"]
+
+    def targets(policy_id):
+        return sorted(t["TargetId"] for t in client.list_targets_for_policy(PolicyId=policy_id)["Targets"])
+
+    every = sorted([root, *org["ous"].values(), *(a["Id"] for a in client.list_accounts()["Accounts"])])
+    assert len(every) == 1 + len(org["ous"]) + 4
+    assert targets("p-FullAWSAccess") == [] and targets("p-RCPFullAWSAccess") == []
+    scp = client.create_policy(
+        Name="deny-leave",
+        Description="",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["PolicySummary"]["Id"]
+    with pytest.raises(client.exceptions.PolicyTypeNotEnabledException):
+        client.attach_policy(PolicyId=scp, TargetId=root)
+
+    client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    assert targets("p-FullAWSAccess") == every and targets("p-RCPFullAWSAccess") == []
+    client.attach_policy(PolicyId=scp, TargetId=root)
+    # What is created while SCPs are enabled starts with FullAWSAccess.
+    ou = client.create_organizational_unit(ParentId=root, Name="Later")["OrganizationalUnit"]["Id"]
+    assert ou in targets("p-FullAWSAccess")
+
+    client.disable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    assert targets("p-FullAWSAccess") == [] and targets(scp) == []
+    assert client.describe_policy(PolicyId=scp)["Policy"]["PolicySummary"]["Name"] == "deny-leave"
+    client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    assert targets("p-FullAWSAccess") == sorted([*every, ou]) and targets(scp) == []
+
+
 def _queue_receiving(aws_client, name):
     sqs = aws_client("sqs")
     url = sqs.create_queue(QueueName=name)["QueueUrl"]

@@ -562,22 +562,23 @@ def test_main_single_policy_failing_after_a_write_says_it_changed(org, run_modul
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
-def test_main_detach_full_aws_access_in_the_run_that_enables_scps(org, run_module, monkeypatch, check_mode):
+def test_main_detach_full_aws_access_in_the_run_that_enables_scps(org, run_module, check_mode):
     # With SCPs disabled nothing is attached; enabled, every entity starts with FullAWSAccess (AWS Organizations User
     # Guide, "Disabling a policy type",
-    # https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html). moto attaches it from the
-    # start, so the read answers as AWS would.
-    enabled = counted(monkeypatch, "enable_policy_type")
-    read = module.list_targets_for_policy
-    monkeypatch.setattr(
-        module, "list_targets_for_policy", lambda client, policy_id: read(client, policy_id) if enabled else []
-    )
+    # https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html; the emulator does the same,
+    # tools/moto_server.py). Read before enabling, FullAWSAccess would be attached nowhere and stay on /Sandbox.
+    client = org["client"]
+    assert targets_of(client, "p-FullAWSAccess") == []
     args = {"name": "allow", "content": DENY_STOP, "targets": ["/Sandbox"], "detach_full_aws_access": True}
     result = run_module(module.main, args, check_mode=check_mode)
     assert result["changed"] is True
     assert result["full_aws_access_detached"] == [org["sandbox"]]
-    full = find(org["client"], "FullAWSAccess")["Id"]
-    assert (org["sandbox"] in targets_of(org["client"], full)) is check_mode
+    full_access_targets = targets_of(client, "p-FullAWSAccess")
+    if check_mode:
+        assert full_access_targets == [], "check mode enabled nothing, so nothing was attached"
+    else:
+        assert org["sandbox"] not in full_access_targets
+        assert {org["root_id"], org["workloads"], org["prod"]} <= set(full_access_targets)
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
@@ -674,6 +675,8 @@ def test_main_purge_targets(org, run_module):
 
 def test_main_detach_full_aws_access_only_from_its_targets(org, run_module):
     client = org["client"]
+    # SCPs enabled already, so FullAWSAccess is attached everywhere (the run that enables them is tested above).
+    client.enable_policy_type(RootId=org["root_id"], PolicyType=SCP)
     args = {"name": "allow", "content": DENY_STOP, "targets": ["/Sandbox"], "detach_full_aws_access": True}
 
     checked = run_module(module.main, args, check_mode=True)
