@@ -433,8 +433,8 @@ def _timed(command, env, cwd, repeat=STARTUP_REPEAT):
     return best
 
 
-def measure_startup(url, work):
-    """Each start-up probe against the emulator at url: {probe: {"wall": s, "cpu": s}}, the least of three runs.
+def measure_startup(url, work, repeat=STARTUP_REPEAT):
+    """Each start-up probe against the emulator at url: {probe: {"wall": s, "cpu": s}}, the least of `repeat` runs.
 
     version    `ansible-playbook --version`: Python and ansible-core's imports
     bare       a one-task playbook (`meta: noop`) on localhost, no callbacks: the executor and collection loader
@@ -466,7 +466,7 @@ def measure_startup(url, work):
         "inventory": ([str(bin_dir / "ansible-inventory"), "-i", str(INVENTORY), "--list"], bare),
         "parse": ([str(ANSIBLE_PLAYBOOK), "-i", str(INVENTORY), str(PLAYBOOK), "--list-tasks"], bare),
     }
-    return {key: _timed(command, env, REPO) for key, (command, env) in commands.items()}
+    return {key: _timed(command, env, REPO, repeat) for key, (command, env) in commands.items()}
 
 
 STARTUP_STEPS = (
@@ -566,7 +566,8 @@ def run_case(config, members, work_root, timeout, emulator_limit_gib):
         case["seed_seconds"] = round(time.monotonic() - started, 1)
         print(f"  N={members}: seeded {len(org['members'])} members in {case['seed_seconds']} s", flush=True)
         if config.get("startup"):
-            case["startup"] = measure_startup(url, work)
+            case["startup"] = measure_startup(url, work, config["startup_repeat"])
+            case["startup_repeat"] = config["startup_repeat"]
             print(f"  N={members} start-up probes (s): {case['startup']}", flush=True)
         clock = RequestClock()
         with FaultProxy(url, fault_rate=0.0, hook=clock) as proxy:
@@ -727,9 +728,12 @@ def startup_section(cases):
     if not measured:
         return []
     out = ["", "## Before the first task", ""]
+    # Results written before --startup-repeat existed took the least of three runs.
+    repeats = sorted({case.get("startup_repeat", 3) for case in measured})
+    runs = "one run" if repeats == [1] else f"the least of {' or '.join(map(str, repeats))} runs"
     out.append(
         "What an `ansible-playbook` run pays before its first task, in CPU seconds (user + system of the probe's "
-        "processes; they hardly grow with the machine's load, wall seconds do), the least of three runs of each probe "
+        f"processes; they hardly grow with the machine's load, wall seconds do), {runs} of each probe "
         "(`measure_startup` in bench.py): each step is one probe less the one before it. The last row is the wall "
         "time the no-op re-run itself spent before its first task (its `inventory plugin` part), at the load it ran."
     )
@@ -1242,6 +1246,12 @@ def parse_args(argv):
         "--no-startup", dest="startup", action="store_false", help="skip the start-up probes of the default runs"
     )
     parser.add_argument(
+        "--startup-repeat",
+        type=int,
+        default=STARTUP_REPEAT,
+        help=f"runs of each start-up probe, the least counts (default {STARTUP_REPEAT})",
+    )
+    parser.add_argument(
         "--startup-only",
         action="store_true",
         help="only the start-up probes at each size (no playbook run), added to the results .json named by --name",
@@ -1278,7 +1288,7 @@ def startup_only(args):
         url = emulator.start(state_dir=state_dir, timeout=60)
         try:
             seed(url, members)
-            probes = measure_startup(url, state_dir.parent)
+            probes = measure_startup(url, state_dir.parent, args.startup_repeat)
         finally:
             stop_emulator(state_dir)
         print(f"  N={members} start-up probes: {probes}", flush=True)
@@ -1287,6 +1297,7 @@ def startup_only(args):
             cases = [{"config": "default", "members": members, "accounts": members + 2, "runs": {}}]
             results["cases"].append(cases[0])
         cases[0]["startup"] = probes
+        cases[0]["startup_repeat"] = args.startup_repeat
         cases[0]["startup_load"] = ", ".join(f"{load:.1f}" for load in os.getloadavg())
     results.setdefault("finished", "(interrupted)")
     results.setdefault("load_after", "n/a")
@@ -1347,7 +1358,13 @@ def main(argv=None):
         "work": str(args.work),
         "cases": [],
     }
-    config = {"key": "default", "extra": extra, "runs": args.runs, "startup": args.startup}
+    config = {
+        "key": "default",
+        "extra": extra,
+        "runs": args.runs,
+        "startup": args.startup,
+        "startup_repeat": args.startup_repeat,
+    }
     print(f"== {CONFIG_TITLES['default']}: N = {args.sizes}, runs {args.runs}", flush=True)
     for members in args.sizes:
         add_case(results, run_case(config, members, args.work, args.run_timeout, args.emulator_memory_limit), args)

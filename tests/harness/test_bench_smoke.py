@@ -34,6 +34,9 @@ def bench(tmp_path_factory):
         "converge,noop",
         "--one-region",
         "never",
+        # One run of each start-up probe: the smoke checks that they run and are reported, not their least time.
+        "--startup-repeat",
+        "1",
         "--name",
         "smoke",
         "--out",
@@ -141,3 +144,14 @@ def test_the_table_and_the_plot_are_written(bench):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert width > 800 and height > 400
+
+
+def test_every_start_up_probe_ran_once_and_is_reported(bench):
+    (case,) = bench["results"]["cases"]
+    assert case["startup_repeat"] == 1
+    probes = case["startup"]
+    assert sorted(probes) == ["bare", "callbacks", "facts", "inventory", "parse", "version"]
+    assert all(probe and probe["cpu"] > 0 and probe["wall"] > 0 for probe in probes.values()), probes
+    markdown = bench["markdown"]
+    assert "## Before the first task" in markdown and "), one run of each probe" in markdown
+    assert f"| Python and ansible-core's imports | {probes['version']['cpu']:.2f} s |" in markdown

@@ -173,6 +173,9 @@ def test_the_start_up_section_sums_the_steps_and_shows_the_real_run():
     # 0.8 + 1.2 + 0.3 + 1.1 + 2.5: every step but the facts no play gathers.
     assert "| the sum of these steps but facts | 5.90 s |" in section
     assert "| before the first task of the real no-op re-run (wall) | 1.50 s |" in section
+    assert "the least of 3 runs of each probe" in section, "results from before --startup-repeat took three"
+    case["startup_repeat"] = 1
+    assert "), one run of each probe" in "\n".join(bench.startup_section([case]))
     assert bench.startup_section([_case("default", 10, {"noop": _run(20.0, 100)})]) == []
 
 
