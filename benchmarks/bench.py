@@ -1212,6 +1212,13 @@ def plot(results, path):
 # ---------------------------------------------------------------- main
 
 
+def _positive(text):
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return number
+
+
 def _sizes(text):
     sizes = [int(item) for item in text.split(",") if item.strip()]
     if any(size < 1 for size in sizes):
@@ -1247,7 +1254,7 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--startup-repeat",
-        type=int,
+        type=_positive,
         default=STARTUP_REPEAT,
         help=f"runs of each start-up probe, the least counts (default {STARTUP_REPEAT})",
     )

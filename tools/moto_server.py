@@ -904,7 +904,8 @@ def _patch_organizations_default_policies_follow_their_type():
       RCPFullAWSAccess is attached to the root, every OU and every account when RCPs are enabled;
     - AttachPolicy (API Reference): PolicyTypeNotEnabledException until the policy's type is enabled in the root.
     Stock moto attaches both defaults from the organization's creation on, whether their type is enabled or not,
-    keeps attachments when a type is disabled, and attaches any policy to any target. A module that reads where
+    keeps attachments when a type is disabled, attaches any policy to any target, and leaves a deleted OU among
+    its policies' targets. A module that reads where
     FullAWSAccess is attached before enabling SCPs would look right here and wrong on AWS.
     """
     from moto.organizations import utils
@@ -922,40 +923,55 @@ def _patch_organizations_default_policies_follow_their_type():
         roots = [ou for ou in backend.ou if isinstance(ou, FakeRoot)]
         return any(entry["Type"] == policy_type for root in roots for entry in root.policy_types)
 
-    def targets(backend):
-        return [ou.id for ou in backend.ou] + [account.id for account in backend.accounts]
+    def entities(backend):
+        return [*backend.ou, *backend.accounts]
 
-    def detach_defaults_of_disabled_types(backend, target_ids):
-        for policy_type, policy_id in defaults.items():
-            if not enabled(backend, policy_type):
-                for target_id in target_ids:
-                    backend.detach_policy(PolicyId=policy_id, TargetId=target_id)
+    def link(policy, entity):
+        if policy not in entity.attached_policies:
+            entity.attached_policies.append(policy)
+            policy.attachments.append(entity)
 
-    def created(original):
-        """The create call, less the defaults moto attached to what it created while their type is disabled."""
+    def unlink(policy, entity):
+        if policy in entity.attached_policies:
+            entity.attached_policies.remove(policy)
+        if entity in policy.attachments:
+            policy.attachments.remove(entity)
+
+    def created(original, made):
+        """The create call, less the defaults moto attached to what it made while their type is disabled."""
 
         @functools.wraps(original)
         def create(self, *args, **kwargs):
-            before = set(targets(self))
             result = original(self, *args, **kwargs)
-            detach_defaults_of_disabled_types(self, [t for t in targets(self) if t not in before])
+            ids = made(result)
+            for policy_type, policy_id in defaults.items():
+                if not enabled(self, policy_type):
+                    policy = self.get_policy_by_id(policy_id)
+                    for entity in entities(self):
+                        if ids is None or entity.id in ids:
+                            unlink(policy, entity)
             return result
 
         return create
 
-    for name in ("create_organization", "create_organizational_unit", "create_account"):
-        setattr(OrganizationsBackend, name, created(getattr(OrganizationsBackend, name)))
+    for name, made in (
+        ("create_organization", lambda result: None),  # the root and the management account: everything there is
+        ("create_organizational_unit", lambda result: {result["OrganizationalUnit"]["Id"]}),
+        ("create_account", lambda result: {result["CreateAccountStatus"]["AccountId"]}),
+    ):
+        setattr(OrganizationsBackend, name, created(getattr(OrganizationsBackend, name), made))
 
     original_enable = OrganizationsBackend.enable_policy_type
     original_disable = OrganizationsBackend.disable_policy_type
+    original_delete_ou = OrganizationsBackend.delete_organizational_unit
 
     @functools.wraps(original_enable)
     def enable_policy_type(self, **kwargs):
         result = original_enable(self, **kwargs)
-        policy_id = defaults.get(kwargs["PolicyType"])
-        if policy_id:
-            for target_id in targets(self):
-                self.attach_policy(PolicyId=policy_id, TargetId=target_id)
+        if kwargs["PolicyType"] in defaults:
+            policy = self.get_policy_by_id(defaults[kwargs["PolicyType"]])
+            for entity in entities(self):
+                link(policy, entity)
         return result
 
     @functools.wraps(original_disable)
@@ -963,10 +979,19 @@ def _patch_organizations_default_policies_follow_their_type():
         result = original_disable(self, **kwargs)
         for policy in self.policies:
             if policy.type == kwargs["PolicyType"]:
-                for target in list(policy.attachments):
-                    self.detach_policy(PolicyId=policy.id, TargetId=target.id)
+                for entity in list(policy.attachments):
+                    unlink(policy, entity)
         return result
 
+    @functools.wraps(original_delete_ou)
+    def delete_organizational_unit(self, **kwargs):
+        # A deleted OU's policies are no longer attached to it (stock moto leaves it among their targets).
+        ou = self.get_organizational_unit_by_id(kwargs["OrganizationalUnitId"])
+        original_delete_ou(self, **kwargs)
+        for policy in list(ou.attached_policies):
+            unlink(policy, ou)
+
+    OrganizationsBackend.delete_organizational_unit = delete_organizational_unit
     OrganizationsBackend.enable_policy_type = enable_policy_type
     OrganizationsBackend.disable_policy_type = disable_policy_type
 

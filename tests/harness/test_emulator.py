@@ -573,15 +573,24 @@ def test_patch_default_policies_are_attached_only_while_their_type_is_enabled(aw
     client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     assert targets("p-FullAWSAccess") == every and targets("p-RCPFullAWSAccess") == []
     client.attach_policy(PolicyId=scp, TargetId=root)
-    # What is created while SCPs are enabled starts with FullAWSAccess.
+    # What is created while SCPs are enabled starts with FullAWSAccess, and with no RCP while RCPs are disabled.
     ou = client.create_organizational_unit(ParentId=root, Name="Later")["OrganizationalUnit"]["Id"]
-    assert ou in targets("p-FullAWSAccess")
+    account = client.create_account(AccountName="later", Email="later@example.com")["CreateAccountStatus"]["AccountId"]
+    assert {ou, account} <= set(targets("p-FullAWSAccess"))
+    assert targets("p-RCPFullAWSAccess") == []
+    client.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+    assert targets("p-RCPFullAWSAccess") == sorted([*every, ou, account])
 
+    # A deleted OU is no policy's target; disabling SCPs then detaches every SCP, and deletes none.
+    gone = client.create_organizational_unit(ParentId=root, Name="Gone")["OrganizationalUnit"]["Id"]
+    client.delete_organizational_unit(OrganizationalUnitId=gone)
+    assert gone not in targets("p-FullAWSAccess")
     client.disable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     assert targets("p-FullAWSAccess") == [] and targets(scp) == []
     assert client.describe_policy(PolicyId=scp)["Policy"]["PolicySummary"]["Name"] == "deny-leave"
+    assert targets("p-RCPFullAWSAccess") == sorted([*every, ou, account]), "RCPs are still enabled"
     client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
-    assert targets("p-FullAWSAccess") == sorted([*every, ou]) and targets(scp) == []
+    assert targets("p-FullAWSAccess") == sorted([*every, ou, account]) and targets(scp) == []
 
 
 def _queue_receiving(aws_client, name):
