@@ -900,13 +900,14 @@ def _patch_organizations_default_policies_follow_their_type():
     - "Disabling a policy type" (https://docs.aws.amazon.com/organizations/latest/userguide/disable-policy-type.html):
       disabling a type detaches every policy of that type from every entity, and after SCPs are enabled again every
       root, OU and account starts with only FullAWSAccess attached;
-    - "RCP evaluation" (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html):
+    - "RCP evaluation"
+      (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html):
       RCPFullAWSAccess is attached to the root, every OU and every account when RCPs are enabled;
     - AttachPolicy (API Reference): PolicyTypeNotEnabledException until the policy's type is enabled in the root.
     Stock moto attaches both defaults from the organization's creation on, whether their type is enabled or not,
-    keeps attachments when a type is disabled, attaches any policy to any target, and leaves a deleted OU among
-    its policies' targets. A module that reads where
-    FullAWSAccess is attached before enabling SCPs would look right here and wrong on AWS.
+    keeps attachments when a type is disabled, attaches any policy to any target, and leaves a deleted OU among its
+    policies' targets. A module that reads where FullAWSAccess is attached before enabling SCPs would look right here
+    and wrong on AWS.
     """
     from moto.organizations import utils
     from moto.organizations.exceptions import PolicyTypeNotEnabledException
